@@ -1,0 +1,32 @@
+# One command per habit. `make run` and `make test` are what README's quick start calls.
+PY := .venv/bin/python
+VENV_STAMP := .venv/.installed
+
+.PHONY: setup run test lint bench validate clean
+
+$(VENV_STAMP): requirements.txt requirements-dev.txt
+	python3 -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(VENV_STAMP)
+
+setup: $(VENV_STAMP)
+
+run: setup
+	$(PY) -m streamlit run app.py
+
+test: setup
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+lint: setup
+	$(PY) -m ruff check .
+
+bench: setup
+	$(PY) bench/score_bench.py
+
+validate: setup
+	$(PY) -m assessment validate questionnaires/*.yaml
+
+clean:
+	rm -rf .venv .pytest_cache .ruff_cache .hypothesis

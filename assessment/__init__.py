@@ -1,0 +1,1 @@
+"""Customer-centricity maturity assessment: the domain core (no user interface here)."""

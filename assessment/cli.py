@@ -1,0 +1,149 @@
+"""The command line: validate questionnaires, write answer templates, score responses."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from .model import Questionnaire
+from .questionnaire import find_questionnaire, load_questionnaire
+from .responses import INPUT_COLUMNS, REFERENCE_COLUMNS, ResponsesError, load_answers
+from .scoring import allocation_summary, score
+from .yamlsafe import DataFileError
+
+DECIMALS = 6
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m assessment",
+        description="Customer-centricity maturity assessment: validate questionnaires, "
+                    "write answer templates and score responses without the app.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("validate", help="check questionnaire files",
+                            description="Check questionnaire files. Exit 0 when all are valid; "
+                                        "else exit 1 with one line per problem: PATH:LINE: message.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="questionnaire YAML files")
+    p.set_defaults(run=cmd_validate)
+
+    p = commands.add_parser("template", help="write a CSV of answers to fill in",
+                            description="Write a long-format CSV to fill in: one row per "
+                                        "question, one per option for allocation and ranking.")
+    p.add_argument("questionnaire", metavar="QUESTIONNAIRE", help="a path or a shipped id")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+    p.set_defaults(run=cmd_template)
+
+    p = commands.add_parser("score", help="score responses per dimension",
+                            description="Score a CSV or XLSX of responses in the template's "
+                                        "long format. Writes a CSV with -o, else prints a table.")
+    p.add_argument("questionnaire", metavar="QUESTIONNAIRE", help="a path or a shipped id")
+    p.add_argument("responses", metavar="RESPONSES", help="CSV or XLSX in the long format")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the scores as CSV here")
+    p.set_defaults(run=cmd_score)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (DataFileError, ResponsesError) as e:
+        print(e, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # the last guard: a user never sees a traceback
+        print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2
+
+
+def _questionnaire(name: str) -> Questionnaire:
+    return load_questionnaire(find_questionnaire(name), shown=name)
+
+
+def cmd_validate(args) -> int:
+    problems = []
+    ids: dict[str, str] = {}
+    for path in args.paths:
+        try:
+            q = load_questionnaire(path)
+        except DataFileError as e:
+            problems.extend(e.problems)
+            continue
+        if q.id in ids:
+            problems.append(f"{path}:1: questionnaire id {q.id!r} is also used by {ids[q.id]}")
+        ids.setdefault(q.id, path)
+    for p in problems:
+        print(p)
+    if not problems:
+        print(f"{len(args.paths)} file(s) valid", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def template_frame(q: Questionnaire) -> pd.DataFrame:
+    """One row per question to fill in (per option for allocation and ranking)."""
+    rows = []
+    for question in q.questions:
+        base = {c: "" for c in INPUT_COLUMNS}
+        base.update(question=question.id, dimension=question.dimension or "",
+                    type=question.type, reverse="true" if question.reverse else "false",
+                    weight=f"{question.weight:g}")
+        if question.scored:
+            rows.append({**base, "min": q.scale.min, "max": q.scale.max})
+        elif question.type in ("allocation", "ranking"):
+            top = question.total if question.type == "allocation" else len(question.options)
+            low = 0 if question.type == "allocation" else 1
+            rows.extend({**base, "option": o.id, "min": low, "max": top}
+                        for o in question.options)
+        else:
+            rows.append({**base, "min": "", "max": ""})
+    return pd.DataFrame(rows, columns=[*INPUT_COLUMNS, *REFERENCE_COLUMNS])
+
+
+def cmd_template(args) -> int:
+    frame = template_frame(_questionnaire(args.questionnaire))
+    if args.output:
+        _write_atomically(args.output, frame.to_csv(index=False))
+    else:
+        frame.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def cmd_score(args) -> int:
+    q = _questionnaire(args.questionnaire)
+    answers = load_answers(args.responses, q)
+    table = score(answers, q)
+    if args.output:
+        _write_atomically(args.output, table.to_csv(index=False, float_format=f"%.{DECIMALS}f"))
+        print(f"wrote {len(table)} rows to {args.output}", file=sys.stderr)
+        return 0
+    shown = table.copy()
+    names = {d.id: d.name for d in q.dimensions}
+    shown.insert(2, "name", shown["dimension"].map(names).fillna("Overall"))
+    print(f"{q.title} (version {q.version})")
+    print(shown.to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep=""))
+    alloc = allocation_summary(answers, q)
+    if not alloc.empty:
+        print("\nMean points per option")
+        print(alloc.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    return 0
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """Write the whole file or nothing: a half-written output is worse than none."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".",
+                               prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

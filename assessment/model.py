@@ -1,0 +1,142 @@
+"""The assessment domain: questionnaires, their dimensions, questions and maturity levels."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCORED_TYPES = ("level", "likert")
+OPTION_TYPES = ("allocation", "ranking", "choice")
+QUESTION_TYPES = (*SCORED_TYPES, *OPTION_TYPES, "text")
+OVERALL_RULES = ("dimensions", "items")
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The whole-number answer scale of scored questions."""
+
+    min: int
+    max: int
+    labels: tuple[str, ...] = ()
+
+    @property
+    def points(self) -> int:
+        return self.max - self.min + 1
+
+
+@dataclass(frozen=True)
+class Level:
+    """A maturity level, reached when a score is at least its threshold."""
+
+    name: str
+    description: str
+    threshold: float
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A facet of customer-centricity that questions score into."""
+
+    id: str
+    name: str
+    description: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of an allocation, ranking or choice question."""
+
+    id: str
+    label: str
+    dimension: str | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question; only `level` and `likert` questions are scored into maturity."""
+
+    id: str
+    type: str
+    text: str
+    dimension: str | None = None
+    help: str = ""
+    weight: float = 1.0
+    reverse: bool = False
+    allow_na: bool = False
+    anchors: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    options: tuple[Option, ...] = ()
+    total: int | None = None
+
+    @property
+    def scored(self) -> bool:
+        return self.type in SCORED_TYPES
+
+    @property
+    def option_ids(self) -> tuple[str, ...]:
+        return tuple(o.id for o in self.options)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A page of questions shown together to a participant."""
+
+    id: str
+    title: str
+    question_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    """A versioned questionnaire with its scale, levels, dimensions and questions."""
+
+    id: str
+    version: str
+    title: str
+    description: str
+    scale: Scale
+    levels: tuple[Level, ...]
+    dimensions: tuple[Dimension, ...]
+    questions: tuple[Question, ...]
+    overall: str = "dimensions"
+    sections: tuple[Section, ...] = ()
+    path: Path | None = field(default=None, compare=False)
+
+    def question(self, question_id: str) -> Question:
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise KeyError(question_id)
+
+    def dimension(self, dimension_id: str) -> Dimension:
+        for d in self.dimensions:
+            if d.id == dimension_id:
+                return d
+        raise KeyError(dimension_id)
+
+    @property
+    def scored_questions(self) -> tuple[Question, ...]:
+        return tuple(q for q in self.questions if q.scored)
+
+    def level_for(self, score: float) -> Level | None:
+        """The highest level whose threshold is at most the (unrounded) score."""
+        if score is None or math.isnan(score):
+            return None
+        reached = [lv for lv in self.levels if lv.threshold <= score]
+        return reached[-1] if reached else None
+
+    def pages(self) -> tuple[Section, ...]:
+        """Sections for participants: the declared ones, else one per dimension, then the rest."""
+        if self.sections:
+            return self.sections
+        pages = []
+        for d in self.dimensions:
+            ids = tuple(q.id for q in self.questions if q.dimension == d.id)
+            if ids:
+                pages.append(Section(d.id, d.name, ids))
+        rest = tuple(q.id for q in self.questions if q.dimension is None)
+        if rest:
+            pages.append(Section("other", "Further questions", rest))
+        return tuple(pages)
