@@ -128,15 +128,15 @@ class Questionnaire:
         return reached[-1] if reached else None
 
     def pages(self) -> tuple[Section, ...]:
-        """Sections for participants: the declared ones, else one per dimension, then the rest."""
-        if self.sections:
-            return self.sections
-        pages = []
-        for d in self.dimensions:
-            ids = tuple(q.id for q in self.questions if q.dimension == d.id)
-            if ids:
-                pages.append(Section(d.id, d.name, ids))
-        rest = tuple(q.id for q in self.questions if q.dimension is None)
+        """Sections for participants: the declared ones (else one per dimension), then the rest."""
+        pages = list(self.sections)
+        if not pages:
+            for d in self.dimensions:
+                ids = tuple(q.id for q in self.questions if q.dimension == d.id)
+                if ids:
+                    pages.append(Section(d.id, d.name, ids))
+        placed = {qid for page in pages for qid in page.question_ids}
+        rest = tuple(q.id for q in self.questions if q.id not in placed)
         if rest:
             pages.append(Section("other", "Further questions", rest))
         return tuple(pages)

@@ -64,14 +64,14 @@ def read_yaml(path: Path | str, shown: str | None = None):
     try:
         size = path.stat().st_size
     except OSError as e:
-        fail(0, f"cannot read the file: {e.strerror or e}")
+        fail(1, f"cannot read the file: {e.strerror or e}")
     if not path.is_file():
-        fail(0, "not a file")
+        fail(1, "not a file")
     if size > MAX_BYTES:
-        fail(0, f"the file is {size:,} bytes; the limit is {MAX_BYTES:,} bytes")
+        fail(1, f"the file is {size:,} bytes; the limit is {MAX_BYTES:,} bytes")
     data = path.read_bytes()
     if b"\x00" in data:
-        fail(0, "the file is binary, not YAML text")
+        fail(1, "the file is binary, not YAML text")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -112,7 +112,7 @@ def parse_yaml(text: str, shown: str):
         mark = e.problem_mark or e.context_mark
         fail(mark.line + 1 if mark else 0, f"not valid YAML: {e.problem or e.context}")
     except yaml.YAMLError as e:
-        fail(0, f"not valid YAML: {e}")
+        fail(1, f"not valid YAML: {e}")
 
     node = yaml.compose(text, Loader=_Loader)
     if node is None:

@@ -1,0 +1,75 @@
+"""Shared fixtures: a small questionnaire written to a temporary folder, and file helpers."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# A small but complete questionnaire. Tests edit it line by line, so keep line numbers stable:
+# line 1 is "id: mini".
+MINI_YAML = textwrap.dedent("""\
+    id: mini
+    version: "1.0"
+    title: Mini
+    description: A small questionnaire for tests.
+    scale:
+      min: 1
+      max: 5
+      labels: [Strongly disagree, Disagree, Neutral, Agree, Strongly agree]
+    overall: dimensions
+    levels:
+      - {name: Low, description: Just starting., threshold: 1}
+      - {name: Middle, description: Getting there., threshold: 2.5}
+      - {name: High, description: Embedded., threshold: 4}
+    dimensions:
+      - {id: d1, name: First, description: The first dimension.}
+      - {id: d2, name: Second, description: The second dimension., weight: 2}
+    questions:
+      - {id: q1, dimension: d1, type: likert, text: First statement.}
+      - {id: q2, dimension: d1, type: likert, text: Second statement., reverse: true}
+      - {id: q3, dimension: d2, type: level, text: Which is true today?, allow_na: true, anchors: [a, b, c, d, e]}
+      - {id: q4, dimension: d2, type: level, text: And this one?, weight: 3, anchors: [a, b, c, d, e]}
+      - id: alloc
+        type: allocation
+        text: Spread 10 points.
+        total: 10
+        options:
+          - {id: x, label: Option X}
+          - {id: y, label: Option Y}
+      - {id: rank, type: ranking, text: Rank them., options: [{id: x, label: X}, {id: y, label: Y}, {id: z, label: Z}]}
+      - {id: pick, type: choice, text: Pick one., options: [{id: x, label: X}, {id: y, label: Y}]}
+      - {id: stop, type: text, text: What will we stop doing?}
+    """)
+
+
+@pytest.fixture
+def write(tmp_path):
+    """Write text to a file in the test's temporary folder and return its path."""
+
+    def _write(name: str, text: str | bytes) -> Path:
+        path = tmp_path / name
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def mini_path(write) -> Path:
+    return write("mini.yaml", MINI_YAML)
+
+
+@pytest.fixture
+def mini(mini_path):
+    from assessment.questionnaire import load_questionnaire
+
+    return load_questionnaire(mini_path)
