@@ -124,7 +124,7 @@ def parse_answers(frame: pd.DataFrame, questionnaire: Questionnaire, source: str
 
     questions = questionnaire.questions
     qids = [q.id for q in questions]
-    codes = pd.Categorical(a["question"], categories=qids).codes
+    codes = pd.Index(qids).get_indexer(a["question"])
     known = codes >= 0
     refuse(~known & (a["question"] != ""), "question",
            f"unknown question in questionnaire {questionnaire.id!r}")

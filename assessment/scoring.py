@@ -58,7 +58,7 @@ def scored_answers(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.Da
     """The answered scored items, with dimension, weight and reverse-coded value attached."""
     scored = [q for q in questionnaire.questions if q.scored]
     ids = [q.id for q in scored]
-    codes = pd.Categorical(answers["question"], categories=ids).codes
+    codes = pd.Index(ids).get_indexer(answers["question"])
     keep = (codes >= 0) & answers["value"].notna().to_numpy()
     codes = codes[keep]
     out = answers.loc[keep, ["assessment", "respondent", "question"]].reset_index(drop=True)
