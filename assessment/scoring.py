@@ -29,6 +29,8 @@ Rules (the README repeats them):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -54,71 +56,150 @@ def rwg_j(s2, items, scale_points):
     return np.where(np.isnan(s2), np.nan, np.where(ratio >= 1, 0.0, value))
 
 
-def scored_answers(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
-    """The answered scored items, with dimension, weight and reverse-coded value attached."""
-    scored = [q for q in questionnaire.questions if q.scored]
-    ids = [q.id for q in scored]
-    codes = pd.Index(ids).get_indexer(answers["question"])
-    keep = (codes >= 0) & answers["value"].notna().to_numpy()
-    codes = codes[keep]
-    out = answers.loc[keep, ["assessment", "respondent", "question"]].reset_index(drop=True)
-    raw = answers["value"].to_numpy(dtype=float)[keep]
-    reverse = np.array([q.reverse for q in scored], dtype=bool)[codes]
-    out["raw"] = raw
-    out["value"] = np.where(reverse, reverse_code(raw, questionnaire.scale.min,
-                                                  questionnaire.scale.max), raw)
-    out["dimension"] = np.array([q.dimension for q in scored], dtype=object)[codes]
-    out["weight"] = np.array([q.weight for q in scored], dtype=float)[codes]
-    return out
+def _factorize(values) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes in order of first appearance, and the distinct values."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        # Factorizing the integer codes is fast and keeps the order of first appearance.
+        codes, used = pd.factorize(values.cat.codes.to_numpy())
+        names = np.asarray(values.cat.categories, dtype=object)[used]
+        return codes.astype(np.int64), names
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
 
 
-def respondent_scores(scored: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
-    """Each respondent's weighted mean per dimension, how many items they answered, and whether
-    they count (answered at least half of the dimension's scored items)."""
-    items = _items_per_dimension(questionnaire)
-    frame = scored.assign(wv=scored["weight"] * scored["value"])
-    grouped = frame.groupby(["assessment", "respondent", "dimension"], sort=False)
-    out = grouped.agg(wv=("wv", "sum"), w=("weight", "sum"), answered=("value", "size"))
-    out = out.reset_index()
-    out["score"] = out["wv"] / out["w"]
-    out["items"] = out["dimension"].map(items).astype(int)
-    out["counts"] = out["answered"] >= 0.5 * out["items"]
-    return out.drop(columns=["wv", "w"])
+@dataclass(frozen=True)
+class Cells:
+    """Scored answers reduced to arrays: persons x dimensions, assessments x items."""
+
+    assessments: np.ndarray      # names, in order of first appearance
+    person_assessment: np.ndarray  # assessment index of each person
+    person_name: np.ndarray      # respondent name of each person
+    present: np.ndarray          # persons with any row, per assessment
+    items: np.ndarray            # scored items per dimension
+    answered: np.ndarray         # (persons, dimensions) items answered
+    score: np.ndarray            # (persons, dimensions) weighted mean, NaN when none answered
+    counts: np.ndarray           # (persons, dimensions) answered at least half the items
+    # per scored answer: person, scored-item index, raw and reverse-coded value, weight
+    a_person: np.ndarray
+    a_item: np.ndarray
+    a_raw: np.ndarray
+    a_value: np.ndarray
+    a_weight: np.ndarray
+
+
+def cells(answers: pd.DataFrame, questionnaire: Questionnaire) -> Cells:
+    """Reduce validated answers to per-person, per-dimension arrays (rules 1 and 2)."""
+    scored = questionnaire.scored_questions
+    dims = [d.id for d in questionnaire.dimensions]
+    dim_of_item = np.array([dims.index(q.dimension) for q in scored], dtype=np.int64)
+    n_dims = len(dims)
+    items = np.bincount(dim_of_item, minlength=n_dims)
+
+    assessment, assessments = _factorize(answers["assessment"])
+    respondent, respondents = _factorize(answers["respondent"])
+    person, first = pd.factorize(assessment * (len(respondents) + 1) + respondent)
+    person_assessment = (first // (len(respondents) + 1)).astype(np.int64)
+    person_name = respondents[first % (len(respondents) + 1)]
+    n_people = len(first)
+    present = np.bincount(person_assessment, minlength=len(assessments))
+
+    question, qnames = _factorize(answers["question"])
+    item = pd.Index([q.id for q in scored]).get_indexer(qnames)[question]
+    raw = answers["value"].to_numpy(dtype=float)
+    keep = (item >= 0) & ~np.isnan(raw)
+    a_person, a_item, a_raw = person[keep], item[keep], raw[keep]
+    reverse = np.array([q.reverse for q in scored], dtype=bool)[a_item]
+    a_value = np.where(reverse, reverse_code(a_raw, questionnaire.scale.min,
+                                             questionnaire.scale.max), a_raw)
+    a_weight = np.array([q.weight for q in scored], dtype=float)[a_item]
+
+    cell = a_person * n_dims + dim_of_item[a_item]
+    size = n_people * n_dims
+    answered = np.bincount(cell, minlength=size).reshape(n_people, n_dims)
+    weights = np.bincount(cell, a_weight, minlength=size).reshape(n_people, n_dims)
+    weighted = np.bincount(cell, a_weight * a_value, minlength=size).reshape(n_people, n_dims)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.where(answered > 0, weighted / weights, np.nan)
+    counts = (answered > 0) & (answered >= 0.5 * items)
+    return Cells(assessments, person_assessment, person_name, present, items, answered, score,
+                 counts, a_person, a_item, a_raw, a_value, a_weight)
+
+
+def respondent_scores(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
+    """Each respondent's score per dimension, items answered, and whether they count."""
+    c = cells(answers, questionnaire)
+    n_people, n_dims = c.score.shape
+    return pd.DataFrame({
+        "assessment": np.repeat(c.assessments[c.person_assessment], n_dims),
+        "respondent": np.repeat(c.person_name, n_dims),
+        "dimension": np.tile(np.array([d.id for d in questionnaire.dimensions], dtype=object),
+                             n_people),
+        "score": c.score.ravel(),
+        "answered": c.answered.ravel(),
+        "items": np.tile(c.items, n_people),
+        "counts": c.counts.ravel(),
+    })
+
+
+def _group_mean_sd(groups: np.ndarray, values: np.ndarray, n_groups: int):
+    """Mean, sample sd (ddof=1, NaN below two) and count of values per group, two-pass."""
+    n = np.bincount(groups, minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(groups, values, minlength=n_groups) / n
+        squares = np.bincount(groups, (values - mean[groups]) ** 2, minlength=n_groups)
+        sd = np.where(n >= 2, np.sqrt(squares / (n - 1)), np.nan)
+    return mean, sd, n
 
 
 def score(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
     """Team scores per assessment and dimension, plus an `overall` row per assessment."""
-    assessments = pd.unique(answers["assessment"])
-    dims = [d.id for d in questionnaire.dimensions]
-    items = pd.Series(_items_per_dimension(questionnaire))
-    present = answers.groupby("assessment", sort=False)["respondent"].nunique()
+    c = cells(answers, questionnaire)
+    n_assess, n_dims = len(c.assessments), c.score.shape[1]
+    grid = n_assess * n_dims
+    person_cell = (c.person_assessment[:, None] * n_dims + np.arange(n_dims)).ravel()
 
-    scored = scored_answers(answers, questionnaire)
-    per_respondent = respondent_scores(scored, questionnaire)
-    counting = per_respondent[per_respondent["counts"]]
-    team = counting.groupby(["assessment", "dimension"], sort=False)["score"].agg(
-        score="mean", sd="std", respondents="size")
+    counting = c.counts.ravel()
+    mean, sd, respondents = _group_mean_sd(person_cell[counting], c.score.ravel()[counting], grid)
 
-    grid = pd.MultiIndex.from_product([assessments, dims], names=["assessment", "dimension"])
-    table = team.reindex(grid)
-    table["respondents"] = table["respondents"].fillna(0).astype(int)
-    table.loc[table["respondents"] < 2, "sd"] = np.nan
+    item_dim = np.array([questionnaire.dimensions.index(questionnaire.dimension(q.dimension))
+                         for q in questionnaire.scored_questions], dtype=np.int64)
+    answer_assessment = c.person_assessment[c.a_person]
+    answered = np.bincount(answer_assessment * n_dims + item_dim[c.a_item], minlength=grid)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        coverage = answered / (np.repeat(c.present, n_dims) * np.tile(c.items, n_assess))
 
-    answered = scored.groupby(["assessment", "dimension"], sort=False).size().reindex(grid).fillna(0)
-    expected = (present.reindex(grid.get_level_values(0)).to_numpy()
-                * items.reindex(grid.get_level_values(1)).to_numpy())
-    table["coverage"] = answered.to_numpy() / expected
+    # Agreement: every answer counts, whether or not its respondent counts toward the score.
+    n_items = len(item_dim)
+    _, item_sd, item_n = _group_mean_sd(answer_assessment * n_items + c.a_item, c.a_raw,
+                                        n_assess * n_items)
+    usable = item_n >= 2
+    item_cell = (np.arange(n_assess * n_items) // n_items) * n_dims + item_dim[
+        np.arange(n_assess * n_items) % n_items]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s2 = (np.bincount(item_cell[usable], item_sd[usable] ** 2, minlength=grid)
+              / np.bincount(item_cell[usable], minlength=grid))
+    raters = np.bincount(person_cell[(c.answered > 0).ravel()], minlength=grid)
+    agreement = np.where(raters >= 2, rwg_j(s2, np.tile(c.items, n_assess),
+                                            questionnaire.scale.points), np.nan)
 
-    table["agreement"] = _agreement(scored, per_respondent, questionnaire, items).reindex(grid)
-    table = table.reset_index()
-
-    overall = _overall(table, scored, per_respondent, questionnaire, assessments, present)
-    result = pd.concat([table, overall], ignore_index=True)
-    order = {a: i for i, a in enumerate(assessments)}
-    result["_a"] = result["assessment"].map(order)
-    result = result.sort_values("_a", kind="stable").drop(columns="_a")
+    dims = pd.DataFrame({
+        "assessment": np.repeat(c.assessments, n_dims),
+        "dimension": np.tile(np.array([d.id for d in questionnaire.dimensions], dtype=object),
+                             n_assess),
+        "score": np.where(respondents > 0, mean, np.nan),
+        "respondents": respondents,
+        "sd": sd,
+        "agreement": agreement,
+        "coverage": coverage,
+    })
+    overall = _overall(c, dims, questionnaire)
+    result = pd.concat([dims, overall], ignore_index=True)
+    order = np.concatenate([np.arange(grid) // n_dims * (n_dims + 1) + np.arange(grid) % n_dims,
+                            np.arange(n_assess) * (n_dims + 1) + n_dims])
+    result = result.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
     result["level"] = level_names(result["score"].to_numpy(dtype=float), questionnaire)
-    return result.loc[:, list(SCORE_COLUMNS)].reset_index(drop=True)
+    result["respondents"] = result["respondents"].astype(int)
+    return result.loc[:, list(SCORE_COLUMNS)]
 
 
 def level_names(scores: np.ndarray, questionnaire: Questionnaire) -> np.ndarray:
@@ -130,62 +211,39 @@ def level_names(scores: np.ndarray, questionnaire: Questionnaire) -> np.ndarray:
     return names[index]
 
 
-def _items_per_dimension(questionnaire: Questionnaire) -> dict[str, int]:
-    counts = {d.id: 0 for d in questionnaire.dimensions}
-    for q in questionnaire.scored_questions:
-        counts[q.dimension] += 1
-    return counts
-
-
-def _agreement(scored, per_respondent, questionnaire, items) -> pd.Series:
-    """rwg(j) per (assessment, dimension); every answer counts, counting respondent or not."""
-    by_item = scored.groupby(["assessment", "dimension", "question"], sort=False)["raw"].agg(
-        ["var", "size"])
-    by_item = by_item[by_item["size"] >= 2]
-    s2 = by_item.groupby(level=["assessment", "dimension"], sort=False)["var"].mean()
-    raters = per_respondent.groupby(["assessment", "dimension"], sort=False).size()
-    s2 = s2.reindex(raters.index)
-    j = items.reindex(raters.index.get_level_values("dimension")).to_numpy()
-    value = rwg_j(s2.to_numpy(), j, questionnaire.scale.points)
-    return pd.Series(np.where(raters.to_numpy() >= 2, value, np.nan), index=raters.index)
-
-
-def _overall(table, scored, per_respondent, questionnaire, assessments, present) -> pd.DataFrame:
-    total_items = len(questionnaire.scored_questions)
-    answered = scored.groupby("assessment", sort=False).size().reindex(assessments).fillna(0)
-    coverage = answered.to_numpy() / (present.reindex(assessments).to_numpy() * total_items)
-    out = pd.DataFrame({"assessment": assessments, "dimension": OVERALL, "coverage": coverage,
-                        "agreement": np.nan})
-    if questionnaire.overall == "items":
-        frame = scored.assign(wv=scored["weight"] * scored["value"])
-        person = frame.groupby(["assessment", "respondent"], sort=False).agg(
-            wv=("wv", "sum"), w=("weight", "sum"), answered=("value", "size"))
-        person = person[person["answered"] >= 0.5 * total_items]
-        person_score = person["wv"] / person["w"]
-        team = person_score.groupby(level="assessment", sort=False).agg(["mean", "std", "size"])
-        team = team.reindex(assessments)
-        out["score"] = team["mean"].to_numpy()
-        out["respondents"] = team["size"].fillna(0).astype(int).to_numpy()
-        out["sd"] = np.where(out["respondents"] >= 2, team["std"].to_numpy(), np.nan)
-        return out
-    weights = pd.Series({d.id: d.weight for d in questionnaire.dimensions})
-    has = table["score"].notna()
-    w = table["dimension"].map(weights).where(has, 0.0)
-    wv = (table["score"].fillna(0) * w).groupby(table["assessment"], sort=False).sum()
-    wsum = w.groupby(table["assessment"], sort=False).sum()
+def _overall(c: Cells, dims: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
+    n_assess, n_dims = len(c.assessments), len(questionnaire.dimensions)
+    total_items = int(c.items.sum())
+    answered = np.bincount(c.person_assessment[c.a_person], minlength=n_assess)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["score"] = (wv / wsum.where(wsum > 0)).reindex(assessments).to_numpy()
-    counted = per_respondent[per_respondent["counts"]].groupby("assessment", sort=False)[
-        "respondent"].nunique()
-    out["respondents"] = counted.reindex(assessments).fillna(0).astype(int).to_numpy()
-    out["sd"] = np.nan
-    return out
+        coverage = answered / (c.present * total_items)
+    if questionnaire.overall == "items":
+        n_people = len(c.person_assessment)
+        count = np.bincount(c.a_person, minlength=n_people)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            person_score = (np.bincount(c.a_person, c.a_weight * c.a_value, minlength=n_people)
+                            / np.bincount(c.a_person, c.a_weight, minlength=n_people))
+        counts = (count > 0) & (count >= 0.5 * total_items)
+        mean, sd, n = _group_mean_sd(c.person_assessment[counts], person_score[counts], n_assess)
+        score = np.where(n > 0, mean, np.nan)
+    else:
+        scores = dims["score"].to_numpy(dtype=float).reshape(n_assess, n_dims)
+        weights = np.array([d.weight for d in questionnaire.dimensions], dtype=float)
+        w = np.where(np.isnan(scores), 0.0, weights)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            score = np.where(w.sum(axis=1) > 0,
+                             (np.nan_to_num(scores) * w).sum(axis=1) / w.sum(axis=1), np.nan)
+        n = np.bincount(c.person_assessment[c.counts.any(axis=1)], minlength=n_assess)
+        sd = np.full(n_assess, np.nan)
+    return pd.DataFrame({"assessment": c.assessments, "dimension": OVERALL, "score": score,
+                         "respondents": n, "sd": sd, "agreement": np.nan, "coverage": coverage})
 
 
 def allocation_summary(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
     """Mean points per option of each allocation question, over the respondents who answered."""
     alloc = {q.id: q for q in questionnaire.questions if q.type == "allocation"}
     rows = answers[answers["question"].isin(list(alloc)) & answers["value"].notna()]
+    rows = rows.astype({c: object for c in ("assessment", "question", "option", "respondent")})
     columns = ["assessment", "question", "option", "label", "mean_points", "respondents"]
     if rows.empty:
         return pd.DataFrame(columns=columns)

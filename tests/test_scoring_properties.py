@@ -11,8 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference import level_name, reference_score
 
-from assessment.questionnaire import build_questionnaire, shipped_questionnaire_paths
-from assessment.questionnaire import load_questionnaire
+from assessment.questionnaire import build_questionnaire, load_questionnaire, shipped_questionnaire_paths
 from assessment.responses import parse_answers
 from assessment.scoring import reverse_code, score
 from assessment.yamlsafe import parse_yaml

@@ -1,0 +1,64 @@
+"""The shipped data files stay honest: they load, cross-reference and cover the instrument."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from assessment.questionnaire import load_shipped, shipped_questionnaire_paths
+
+SHIPPED = load_shipped()
+THEMES = {"purpose", "leadership", "insight", "proposition", "ease", "people", "measures",
+          "culture", "tradeoffs"}
+
+
+def test_every_shipped_questionnaire_loads_with_a_unique_id():
+    assert len(SHIPPED) == len(shipped_questionnaire_paths())
+    assert {"commitment", "proposition", "tradeoffs"} <= set(SHIPPED)
+
+
+def test_the_instrument_covers_every_theme_once():
+    dims = Counter(d.id for q in SHIPPED.values() for d in q.dimensions)
+    assert set(dims) >= THEMES
+    assert all(n == 1 for n in dims.values()), dims
+
+
+def test_enough_scored_questions_mostly_level_anchored():
+    scored = [x for q in SHIPPED.values() for x in q.scored_questions]
+    assert len(scored) >= 45
+    assert sum(x.type == "level" for x in scored) > len(scored) / 2
+
+
+@pytest.mark.parametrize("q", SHIPPED.values(), ids=SHIPPED.keys())
+def test_every_dimension_has_at_least_four_scored_questions(q):
+    per = Counter(x.dimension for x in q.scored_questions)
+    assert all(per[d.id] >= 4 for d in q.dimensions), per
+
+
+@pytest.mark.parametrize("q", SHIPPED.values(), ids=SHIPPED.keys())
+def test_every_question_appears_on_exactly_one_page(q):
+    placed = [qid for page in q.pages() for qid in page.question_ids]
+    assert sorted(placed) == sorted(x.id for x in q.questions)
+
+
+def test_the_shipped_questionnaires_share_one_scale_and_one_set_of_levels():
+    scales = {(q.scale.min, q.scale.max) for q in SHIPPED.values()}
+    levels = {tuple((lv.name, lv.threshold) for lv in q.levels) for q in SHIPPED.values()}
+    assert len(scales) == 1 and len(levels) == 1
+
+
+def test_tradeoffs_asks_for_100_points_including_cost_reduction_and_what_to_stop():
+    q = SHIPPED["tradeoffs"]
+    alloc = [x for x in q.questions if x.type == "allocation"]
+    assert len(alloc) == 1 and alloc[0].total == 100
+    assert "cost_reduction" in alloc[0].option_ids
+    assert any(x.type == "text" and "stop" in x.text.lower() for x in q.questions)
+
+
+def test_the_ranking_and_allocation_offer_the_same_priorities():
+    # The say-do gap (ranked vital, given few points) compares these option by option.
+    q = SHIPPED["tradeoffs"]
+    rank = next(x for x in q.questions if x.type == "ranking")
+    alloc = next(x for x in q.questions if x.type == "allocation")
+    assert rank.option_ids == alloc.option_ids
