@@ -13,9 +13,11 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt
 setup: $(VENV_STAMP)
 
 run: setup
+	$(PY) -m assessment demo
 	$(PY) -m streamlit run app.py
 
 test: setup
+	scripts/system-deps.sh
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 

@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("responses", metavar="RESPONSES", help="CSV or XLSX in the long format")
     p.add_argument("-o", "--output", metavar="FILE", help="write the scores as CSV here")
     p.set_defaults(run=cmd_score)
+
+    p = commands.add_parser("demo", help="create the demo client on an empty database",
+                            description="Create the schema and, on an empty database only, a "
+                                        "clearly labelled demo client with a finished workshop. "
+                                        "Uses DATABASE_URL, else data/assessment.db.")
+    p.set_defaults(run=cmd_demo)
     return parser
 
 
@@ -132,6 +138,24 @@ def cmd_score(args) -> int:
     if not alloc.empty:
         print("\nMean points per option")
         print(alloc.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import DEMO_KEY, ensure_demo
+    from .questionnaire import load_shipped
+    from .store import Store
+
+    store = Store()
+    try:
+        workshop = ensure_demo(store, load_shipped())
+    finally:
+        store.close()
+    if workshop is None:
+        print("the database already holds data; no demo added", file=sys.stderr)
+    else:
+        print(f"demo workshop created: join code {workshop.code}, facilitator key {DEMO_KEY!r}",
+              file=sys.stderr)
     return 0
 
 

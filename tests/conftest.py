@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
@@ -73,3 +76,60 @@ def mini(mini_path):
     from assessment.questionnaire import load_questionnaire
 
     return load_questionnaire(mini_path)
+
+
+# ---------------------------------------------------------------- databases
+
+def _postgres_server():
+    """TEST_DATABASE_URL if set; else a throwaway local server when PostgreSQL is installed."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url, None
+    from pg import TempPostgres
+
+    try:
+        server = TempPostgres()
+        return server.start(), server
+    except (RuntimeError, subprocess.CalledProcessError, FileNotFoundError, KeyError) as e:
+        if os.environ.get("CI"):
+            raise  # CI installs PostgreSQL: a missing server there is a failure, not a skip
+        return None, str(e)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url():
+    url, server = _postgres_server()
+    if url is None:
+        pytest.skip(f"no PostgreSQL server: {server}")
+    yield url
+    if server is not None:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A fresh, empty database per test: a SQLite file, and a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    import sqlalchemy as sa
+
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as db:
+        db.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as db:
+        db.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def store(database_url):
+    from assessment.store import Store
+
+    s = Store(database_url)
+    s.create_schema()
+    yield s
+    s.close()

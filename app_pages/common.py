@@ -1,0 +1,61 @@
+"""What the pages share: the store, the questionnaires, and the facilitator's sign-in."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from assessment.questionnaire import load_shipped
+from assessment.store import Store, Workshop, database_url
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str) -> Store:
+    store = Store(url)
+    store.create_schema()
+    return store
+
+
+def open_store() -> Store:
+    """The one Store of this process (its engine is thread-safe), schema created once."""
+    return _store(database_url())
+
+
+@st.cache_resource(show_spinner=False)
+def questionnaires() -> dict:
+    """The shipped questionnaires, parsed once per process (they are immutable)."""
+    return load_shipped()
+
+
+def signed_in_workshop(store: Store) -> Workshop | None:
+    """The workshop this browser session has opened with its facilitator key, if any."""
+    wid = st.session_state.get("facilitator_workshop")
+    if wid is None:
+        return None
+    return store.workshop(wid)
+
+
+def sign_in(store: Store, workshop: Workshop, key: str) -> bool:
+    if store.check_facilitator_key(workshop.id, key):
+        st.session_state["facilitator_workshop"] = workshop.id
+        return True
+    return False
+
+
+def sign_out() -> None:
+    st.session_state.pop("facilitator_workshop", None)
+
+
+def join_link(code: str) -> str:
+    """The link participants open to join; the host is the one this page was opened on."""
+    base = (st.context.url or "").split("?")[0].rstrip("/")
+    for suffix in ("/facilitator", "/results", "/answer"):
+        if base.endswith(suffix):
+            base = base[: -len(suffix)]
+    return f"{base or 'http://localhost:8501'}/?join={code}"
+
+
+def personal_link(token: str) -> str:
+    base = (st.context.url or "").split("?")[0].rstrip("/")
+    if not base.endswith("/answer"):
+        base = f"{base or 'http://localhost:8501'}/answer"
+    return f"{base}?p={token}"

@@ -1,0 +1,137 @@
+"""Facilitator: create or open a workshop, share the code, watch progress, close and reveal."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.common import (
+    join_link,
+    open_store,
+    questionnaires,
+    sign_in,
+    sign_out,
+    signed_in_workshop,
+)
+from assessment.store import StoreError
+from assessment.workshop import progress
+
+store = open_store()
+shipped = questionnaires()
+REFRESH_SECONDS = 3
+
+
+def open_existing() -> None:
+    workshops = store.workshops()
+    if not workshops:
+        st.info("No workshops yet: create one in the other tab.")
+        return
+    with st.form("open_workshop"):
+        chosen = st.selectbox(
+            "Workshop", workshops, key="open_choice",
+            format_func=lambda w: f"{w.client_name} · {w.title} · code {w.code}")
+        key = st.text_input("Facilitator key", type="password", key="open_key",
+                            help="Shown once when the workshop was created.")
+        submitted = st.form_submit_button("Open", type="primary")
+    if submitted:
+        if sign_in(store, chosen, key):
+            st.rerun()
+        st.error("That key does not open this workshop.")
+
+
+def create_new() -> None:
+    clients = store.clients()
+    with st.form("new_workshop"):
+        existing = st.selectbox("Client", [None, *clients], key="new_client_choice",
+                                format_func=lambda c: "A new client…" if c is None else c.name)
+        st.caption("For a new client:")
+        c1, c2 = st.columns(2)
+        name = c1.text_input("Client name", max_chars=200, key="new_client_name")
+        sector = c2.text_input("Sector", max_chars=100, key="new_client_sector")
+        size = c1.selectbox("Size (employees)", ["", "1-249", "250-999", "1,000-5,000",
+                                                 "5,000+"], key="new_client_size")
+        region = c2.text_input("Region", max_chars=100, key="new_client_region")
+        title = st.text_input("Workshop title", value="Leadership workshop", max_chars=200,
+                              key="new_title")
+        chosen = st.multiselect("Questionnaires", list(shipped), default=list(shipped),
+                                format_func=lambda i: shipped[i].title, key="new_questionnaires")
+        submitted = st.form_submit_button("Create workshop", type="primary")
+    if not submitted:
+        return
+    try:
+        client = existing or store.create_client(name, sector, size, region)
+        workshop, key = store.create_workshop(client.id, title, chosen)
+    except StoreError as e:
+        st.error(str(e).capitalize())
+        return
+    st.session_state["facilitator_workshop"] = workshop.id
+    st.session_state["new_key"] = key
+    st.rerun()
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def progress_board(workshop_id: int, questionnaire_ids: tuple[str, ...]) -> None:
+    """Participants x questionnaires, percent answered; refreshes itself."""
+    people = store.participants(workshop_id)
+    chosen = {i: shipped[i] for i in questionnaire_ids if i in shipped}
+    if not people:
+        st.info("Nobody has joined yet. Share the code or the link above.")
+        return
+    board = progress(store.answer_frame(workshop_id), people, chosen)
+    titles = [q.title for q in chosen.values()]
+    complete = int((board[titles] == 100).all(axis=1).sum())
+    st.metric("Participants complete", f"{complete} of {len(people)}")
+    st.dataframe(board, hide_index=True, column_config={
+        t: st.column_config.ProgressColumn(t, min_value=0, max_value=100, format="%d%%")
+        for t in titles})
+
+
+st.title("Facilitator")
+workshop = signed_in_workshop(store)
+if workshop is None:
+    tab_open, tab_new = st.tabs(["Open a workshop", "New workshop"])
+    with tab_open:
+        open_existing()
+    with tab_new:
+        create_new()
+    st.stop()
+
+st.subheader(f"{workshop.client_name} · {workshop.title}")
+if workshop.is_demo:
+    st.warning("Demo workshop: the client and every answer are invented, to show the tool.")
+key = st.session_state.pop("new_key", None)
+if key:
+    st.success("Workshop created. Save the facilitator key now: it is shown only once, and "
+               "you need it to open this workshop and its results again.")
+    st.code(key, language=None)
+
+c1, c2 = st.columns([1, 2])
+c1.metric("Join code", workshop.code)
+with c2:
+    st.write("Join link to share:")
+    st.code(join_link(workshop.code), language=None)
+
+b1, b2, b3, b4 = st.columns(4)
+if workshop.answering_open:
+    if b1.button("Close answering", key="close_answering"):
+        store.set_answering_open(workshop.id, False)
+        st.rerun()
+else:
+    b1.caption("Answering is closed.")
+    if b1.button("Reopen answering", key="reopen_answering"):
+        store.set_answering_open(workshop.id, True)
+        st.rerun()
+if workshop.results_revealed:
+    if b2.button("Hide results from participants", key="hide_results"):
+        store.set_results_revealed(workshop.id, False)
+        st.rerun()
+elif b2.button("Reveal results to participants", key="reveal_results"):
+    store.set_results_revealed(workshop.id, True)
+    st.rerun()
+if b3.button("Open the results", type="primary", key="to_results"):
+    st.switch_page("app_pages/results.py")
+if b4.button("Sign out", key="sign_out"):
+    sign_out()
+    st.rerun()
+
+st.subheader("Progress")
+progress_board(workshop.id, workshop.questionnaire_ids)

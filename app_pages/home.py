@@ -1,0 +1,46 @@
+"""Home: what this is, and the two ways in: run a workshop or join one."""
+
+import streamlit as st
+
+from app_pages.common import open_store, questionnaires
+from assessment.demo import DEMO_KEY, ensure_demo
+
+store = open_store()
+
+st.title("Customer-centricity maturity")
+st.markdown(
+    "Most leadership teams say they put customers first; this workshop shows whether yours "
+    "does. Each executive answers privately on their own device, the app scores maturity and "
+    "shows where the team disagrees, and you leave with an agreed score to act on.")
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("Run a workshop")
+    st.write("Create a workshop for a client, share the join code, watch progress live and "
+             "reveal the team's results.")
+    if st.button("Open the facilitator area", type="primary", key="go_facilitator"):
+        st.switch_page("app_pages/facilitator.py")
+with right:
+    st.subheader("Join a workshop")
+    st.write("Enter the code your facilitator gave you. Your answers are private.")
+    code = st.text_input("Join code", max_chars=6, key="home_code",
+                         placeholder="e.g. K7QM2X").strip().upper()
+    if st.button("Join", key="home_join", disabled=not code):
+        if store.workshop_by_code(code) is None:
+            st.error(f"No workshop has the code {code}. Check it with your facilitator.")
+        else:
+            st.query_params["join"] = code
+            st.switch_page("app_pages/participant.py")
+
+st.divider()
+if store.is_empty():
+    st.info("This installation has no workshops yet. A demo client with a finished workshop "
+            "shows what results look like.")
+    if st.button("Create the demo workshop", key="create_demo"):
+        ensure_demo(store, questionnaires())
+        st.rerun()
+else:
+    demo = next((w for w in store.workshops() if w.is_demo), None)
+    if demo is not None:
+        st.caption(f"To look around: the demo workshop ({demo.client_name}) is open in the "
+                   f"facilitator area with the key **{DEMO_KEY}**. Its answers are invented.")

@@ -1,0 +1,163 @@
+"""Results: team scores and levels, where the team disagrees, agreed scores and trade-offs."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.common import open_store, questionnaires, signed_in_workshop
+from assessment import charts
+from assessment.responses import ResponsesError
+from assessment.store import StoreError
+from assessment.workshop import level_of, results
+
+store = open_store()
+shipped = questionnaires()
+
+workshop = signed_in_workshop(store)
+st.title("Results")
+if workshop is None:
+    st.info("Results are for the facilitator. Open the workshop with its key first.")
+    if st.button("Go to the facilitator area", key="to_facilitator"):
+        st.switch_page("app_pages/facilitator.py")
+    st.stop()
+
+st.caption(f"{workshop.client_name} · {workshop.title} · code {workshop.code}")
+if workshop.is_demo:
+    st.warning("Demo workshop: the client and every answer are invented, to show the tool.")
+available = [i for i in workshop.questionnaire_ids if i in shipped]
+if not available:
+    st.warning("This workshop has no questionnaires that this installation knows.")
+    st.stop()
+qid = st.radio("Questionnaire", available, horizontal=True, key="results_questionnaire",
+               format_func=lambda i: shipped[i].title)
+q = shipped[qid]
+people = store.participants(workshop.id)
+names = {p.id: p.name for p in people}
+try:
+    outcome = results(store.answer_frame(workshop.id, qid), q, names)
+except ResponsesError as e:
+    st.error(f"Some stored answers no longer fit this questionnaire: {e}")
+    st.stop()
+for note in outcome.left_out:
+    st.caption(f"Not yet scored: {note}.")
+
+dim_names = {d.id: d.name for d in q.dimensions}
+overall = outcome.scores[outcome.scores["dimension"] == "overall"].iloc[0]
+m1, m2, m3 = st.columns(3)
+m1.metric("Participants who answered", outcome.participants)
+m2.metric("Overall score", "—" if overall["score"] != overall["score"] else
+          f"{overall['score']:.2f} / {q.scale.max}")
+m3.metric("Overall level", overall["level"] or "—")
+
+if outcome.scores["score"].notna().any():
+    st.subheader("Scores by dimension")
+    agreed = store.agreed_scores(workshop.id)
+    agreed = agreed[agreed["questionnaire_id"] == qid].set_index("dimension_id")
+    table = outcome.scores.assign(
+        name=lambda f: f["dimension"].map(dim_names).fillna("Overall"),
+        agreed=lambda f: f["dimension"].map(agreed["agreed_score"] if len(agreed) else {}),
+    )
+    st.dataframe(
+        table[["name", "score", "level", "agreed", "respondents", "sd", "agreement",
+               "coverage"]],
+        hide_index=True,
+        column_config={
+            "name": "Dimension",
+            "score": st.column_config.NumberColumn("Score", format="%.2f"),
+            "level": "Level",
+            "agreed": st.column_config.NumberColumn("Agreed score", format="%.1f"),
+            "respondents": "Counted",
+            "sd": st.column_config.NumberColumn("SD", format="%.2f",
+                                                help="Spread of respondents' scores"),
+            "agreement": st.column_config.NumberColumn(
+                "Agreement", format="%.2f", help="rwg(j): 1 = full agreement, 0 = none"),
+            "coverage": st.column_config.NumberColumn("Answered", format="percent"),
+        })
+    st.altair_chart(charts.dimension_scores(outcome.scores, q))
+
+    st.subheader("Who sees it how")
+    show = st.toggle("Show names", value=False, key="show_names",
+                     help="Off by default, so the discussion is about views, not people.")
+    st.altair_chart(charts.respondent_heatmap(outcome.respondents, q, show))
+
+    st.subheader("Discussion agenda: where the team disagrees most")
+    if outcome.agenda.empty:
+        st.info("Needs at least two answers per question.")
+    else:
+        st.dataframe(outcome.agenda.head(10)[["dimension", "text", "mean", "sd", "low", "high",
+                                              "distribution"]],
+                     hide_index=True, column_config={
+                         "dimension": "Dimension", "text": "Question",
+                         "mean": st.column_config.NumberColumn("Mean", format="%.1f"),
+                         "sd": st.column_config.NumberColumn("SD", format="%.2f"),
+                         "low": st.column_config.NumberColumn("Lowest", format="%d"),
+                         "high": st.column_config.NumberColumn("Highest", format="%d"),
+                         "distribution": "Answers per point"})
+
+    st.subheader("Agreed scores")
+    st.caption("After discussion, record the score the team agrees and why. The computed "
+               "score and every answer stay as they were.")
+    with st.form("agree"):
+        dimension = st.selectbox("Dimension", [d.id for d in q.dimensions],
+                                 format_func=lambda d: dim_names[d], key="agree_dimension")
+        value = st.number_input("Agreed score", min_value=float(q.scale.min),
+                                max_value=float(q.scale.max), step=0.5, value=float(q.scale.min),
+                                key="agree_value")
+        rationale = st.text_area("Rationale", max_chars=2000, key="agree_rationale")
+        if st.form_submit_button("Record agreed score"):
+            computed = table.set_index("dimension")["score"].get(dimension)
+            try:
+                store.record_agreed_score(workshop.id, qid, dimension, value, rationale,
+                                          computed)
+                st.success(f"Recorded {value:.1f} ({level_of(value, q)}) for "
+                           f"{dim_names[dimension]}.")
+                st.rerun()
+            except StoreError as e:
+                st.error(str(e).capitalize())
+    if len(agreed):
+        st.dataframe(agreed.reset_index().assign(
+            dimension=lambda f: f["dimension_id"].map(dim_names))[
+            ["dimension", "computed_score", "agreed_score", "rationale", "created_at"]],
+            hide_index=True, column_config={
+                "computed_score": st.column_config.NumberColumn("Computed", format="%.2f"),
+                "agreed_score": st.column_config.NumberColumn("Agreed", format="%.1f"),
+                "created_at": st.column_config.DatetimeColumn("Recorded")})
+else:
+    st.info("No scored answers yet.")
+
+if not outcome.allocations.empty or not outcome.texts.empty or not outcome.choices.empty:
+    st.subheader("Trade-offs")
+    if not outcome.allocations.empty:
+        alloc = next(x for x in q.questions if x.type == "allocation")
+        st.write(f"**{alloc.text}**: mean points per priority")
+        st.altair_chart(charts.allocation_bars(outcome.allocations,
+                                               alloc.total / len(alloc.options)))
+    if not outcome.say_do.empty:
+        st.warning("Say–do gap: the team ranks these among its most vital priorities, yet gives "
+                   "them less than an even share of the points.")
+        st.dataframe(outcome.say_do, hide_index=True, column_config={
+            "option": None, "label": "Priority",
+            "mean_rank": st.column_config.NumberColumn("Mean rank", format="%.1f"),
+            "mean_points": st.column_config.NumberColumn("Mean points", format="%.1f"),
+            "even_share": st.column_config.NumberColumn("Even share", format="%.1f")})
+    if not outcome.choices.empty:
+        st.dataframe(outcome.choices, hide_index=True)
+    if not outcome.texts.empty:
+        st.write("**In their own words** (without names)")
+        for question, group in outcome.texts.groupby("question", sort=False):
+            st.markdown(f"*{question}*")
+            for answer in group["answer"]:
+                st.text(f"• {answer}")
+
+st.subheader("Discussion notes")
+with st.form("note", clear_on_submit=True):
+    text = st.text_area("Note", max_chars=2000, key="note_text")
+    if st.form_submit_button("Add note"):
+        try:
+            store.add_note(workshop.id, text, qid)
+            st.rerun()
+        except StoreError as e:
+            st.error(str(e).capitalize())
+for note in store.notes(workshop.id).itertuples():
+    if note.questionnaire_id == qid:
+        st.text(f"{note.created_at:%d %b %H:%M} · {note.text}")

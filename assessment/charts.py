@@ -1,0 +1,74 @@
+"""Altair chart builders for results (no Streamlit here: pages render what these return)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from .model import Questionnaire
+
+PALETTE = ["#c0392b", "#e67e22", "#f1c40f", "#27ae60", "#1f4e79"]
+
+
+def dimension_scores(scores: pd.DataFrame, questionnaire: Questionnaire) -> alt.LayerChart:
+    """Horizontal bars of team score per dimension, with the level thresholds as rules."""
+    names = {d.id: d.name for d in questionnaire.dimensions}
+    data = scores[scores["dimension"] != "overall"].assign(
+        name=lambda f: f["dimension"].map(names), score=lambda f: f["score"].round(2))
+    scale = alt.Scale(domain=[questionnaire.scale.min, questionnaire.scale.max])
+    bars = alt.Chart(data).mark_bar(color="#1f4e79", cornerRadiusEnd=3).encode(
+        x=alt.X("score:Q", scale=scale, title="Team score"),
+        y=alt.Y("name:N", sort=list(names.values()), title=None),
+        tooltip=["name", "score", "level", "respondents", "agreement"],
+    )
+    levels = pd.DataFrame({"threshold": [lv.threshold for lv in questionnaire.levels[1:]],
+                           "level": [lv.name for lv in questionnaire.levels[1:]]})
+    rules = alt.Chart(levels).mark_rule(strokeDash=[4, 4], color="#888").encode(
+        x="threshold:Q", tooltip=["level", "threshold"])
+    labels = alt.Chart(levels).mark_text(align="left", dx=3, dy=-6, color="#555", fontSize=10,
+                                         baseline="bottom").encode(
+        x="threshold:Q", y=alt.value(0), text="level:N")
+    return (bars + rules + labels).properties(height=max(160, 42 * len(data)))
+
+
+def respondent_heatmap(people: pd.DataFrame, questionnaire: Questionnaire,
+                       show_names: bool) -> alt.LayerChart:
+    """Respondents x dimensions, coloured by score; names replaced by numbers unless shown."""
+    names = {d.id: d.name for d in questionnaire.dimensions}
+    data = people.copy()
+    order = list(dict.fromkeys(data["respondent"]))
+    anonymous = {r: f"Participant {i + 1}" for i, r in enumerate(order)}
+    if show_names and "name" in data:
+        data["who"] = data["name"].fillna(data["respondent"].map(anonymous))
+    else:
+        data["who"] = data["respondent"].map(anonymous)
+    data["dimension_name"] = data["dimension"].map(names)
+    data["score"] = data["score"].round(2)
+    base = alt.Chart(data).encode(
+        x=alt.X("dimension_name:N", sort=list(names.values()), title=None,
+                axis=alt.Axis(labelAngle=-30, labelLimit=180)),
+        y=alt.Y("who:N", sort=list(dict.fromkeys(data["who"])), title=None),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color("score:Q", scale=alt.Scale(domain=[questionnaire.scale.min,
+                                                           questionnaire.scale.max],
+                                                   range=PALETTE), title="Score"),
+        tooltip=["who", "dimension_name", "score", "answered"],
+    )
+    text = base.mark_text(fontSize=11).encode(text=alt.Text("score:Q", format=".1f"))
+    return (cells + text).properties(height=max(140, 32 * len(order)))
+
+
+def allocation_bars(allocations: pd.DataFrame, even_share: float | None = None) -> alt.Chart:
+    """Mean points per option, with the even share marked."""
+    data = allocations.assign(mean_points=lambda f: f["mean_points"].round(1))
+    bars = alt.Chart(data).mark_bar(color="#1f4e79").encode(
+        x=alt.X("mean_points:Q", title="Mean points"),
+        y=alt.Y("label:N", sort="-x", title=None),
+        tooltip=["label", "mean_points", "respondents"],
+    )
+    if even_share is None:
+        return bars
+    rule = alt.Chart(pd.DataFrame({"even": [even_share]})).mark_rule(
+        strokeDash=[4, 4], color="#c0392b").encode(x="even:Q")
+    return bars + rule

@@ -1,0 +1,215 @@
+"""A workshop's answers turned into progress, scores, the discussion agenda and trade-offs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .model import Question, Questionnaire
+from .responses import ResponsesError, parse_answers
+from .scoring import allocation_summary, level_names, respondent_scores, score
+
+WORKSHOP_ASSESSMENT = "workshop"
+
+
+def is_answered(question: Question, given: dict[tuple[str, str], str]) -> bool:
+    """Whether a participant's saved values answer a question (n/a counts as answered)."""
+    if question.type == "allocation":
+        points = [_int(given.get((question.id, o.id), "")) for o in question.options]
+        return sum(p or 0 for p in points) == question.total
+    if question.type == "ranking":
+        return any(given.get((question.id, o.id), "") for o in question.options)
+    return given.get((question.id, ""), "") != ""
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def progress(frame: pd.DataFrame, people: list, questionnaires: dict[str, Questionnaire]
+             ) -> pd.DataFrame:
+    """Percent of questions answered per participant (rows) and questionnaire (columns)."""
+    table = pd.DataFrame({"participant": [p.name for p in people],
+                          "role": [p.role for p in people]})
+    for qid, q in questionnaires.items():
+        mine = frame[frame["questionnaire_id"] == qid]
+        percents = []
+        for p in people:
+            rows = mine[mine["participant_id"] == p.id]
+            given = dict(zip(zip(rows["question_id"], rows["option_id"], strict=True),
+                             rows["value"], strict=True))
+            done = sum(is_answered(x, given) for x in q.questions)
+            percents.append(round(100 * done / len(q.questions)))
+        table[q.title] = percents
+    return table
+
+
+def long_format(frame: pd.DataFrame, questionnaire: Questionnaire) -> tuple[pd.DataFrame, list]:
+    """Stored answers as the scoring engine's long format, leaving out what cannot be scored yet.
+
+    Allocations still being filled in (not adding up to the total) and answers to questions no
+    longer in the questionnaire are left out, and listed in the second value.
+    """
+    rows = frame[frame["questionnaire_id"] == questionnaire.id]
+    known = {q.id for q in questionnaire.questions}
+    left_out = []
+    unknown = ~rows["question_id"].isin(known)
+    if unknown.any():
+        left_out.append(f"{unknown.sum()} answer(s) to questions no longer in the questionnaire")
+        rows = rows[~unknown]
+    for q in questionnaire.questions:
+        if q.type != "allocation":
+            continue
+        mine = rows[rows["question_id"] == q.id]
+        points = pd.to_numeric(mine["value"], errors="coerce").fillna(0)
+        sums = points.groupby(mine["participant_id"]).sum()
+        partial = sums[sums != q.total].index
+        if len(partial):
+            left_out.append(f"{len(partial)} unfinished allocation(s) in {q.id!r}")
+            rows = rows[~((rows["question_id"] == q.id) & rows["participant_id"].isin(partial))]
+    long = pd.DataFrame({
+        "assessment": WORKSHOP_ASSESSMENT,
+        "respondent": rows["participant_id"].astype(str),
+        "role": rows["role"],
+        "question": rows["question_id"],
+        "option": rows["option_id"],
+        "value": rows["value"],
+    })
+    return long, left_out
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything the results page shows for one questionnaire."""
+
+    questionnaire: Questionnaire
+    scores: pd.DataFrame          # per dimension and overall (scoring.SCORE_COLUMNS)
+    respondents: pd.DataFrame     # per participant and dimension
+    agenda: pd.DataFrame          # scored questions, most disagreement first
+    allocations: pd.DataFrame     # mean points per option
+    rankings: pd.DataFrame        # mean rank per option
+    say_do: pd.DataFrame          # options ranked vital but given few points
+    texts: pd.DataFrame           # free-text answers (question, answer)
+    choices: pd.DataFrame         # counts per choice option
+    left_out: tuple[str, ...]
+    participants: int
+
+
+def results(frame: pd.DataFrame, questionnaire: Questionnaire,
+            names: dict[int, str] | None = None) -> Results:
+    """Score a workshop's stored answers to one questionnaire."""
+    long, left_out = long_format(frame, questionnaire)
+    try:
+        answers = parse_answers(long, questionnaire)
+    except ResponsesError as e:  # stored answers that no longer fit: say so, never crash
+        raise ResponsesError(e.problems, e.total, source="stored answers") from None
+    table = score(answers, questionnaire)
+    people = respondent_scores(answers, questionnaire)
+    if names:
+        people["name"] = people["respondent"].astype(int).map(names)
+    return Results(
+        questionnaire=questionnaire,
+        scores=table,
+        respondents=people,
+        agenda=disagreement_agenda(answers, questionnaire),
+        allocations=allocation_summary(answers, questionnaire),
+        rankings=ranking_summary(answers, questionnaire),
+        say_do=say_do_gaps(answers, questionnaire),
+        texts=text_answers(answers, questionnaire),
+        choices=choice_counts(answers, questionnaire),
+        left_out=tuple(left_out),
+        participants=int(pd.Series(long["respondent"]).nunique()),
+    )
+
+
+def disagreement_agenda(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
+    """Scored questions ranked by how much the team disagrees (sd, then range of answers)."""
+    scored = {q.id: q for q in questionnaire.scored_questions}
+    rows = answers[answers["question"].isin(list(scored)) & answers["value"].notna()]
+    rows = rows.astype({"question": object})
+    columns = ["question", "dimension", "text", "answers", "mean", "sd", "low", "high", "spread",
+               "distribution"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    stats = rows.groupby("question")["value"].agg(["size", "mean", "std", "min", "max"])
+    stats = stats[stats["size"] >= 2]
+    points = range(questionnaire.scale.min, questionnaire.scale.max + 1)
+    counts = rows.groupby(["question", "value"]).size().unstack(fill_value=0)
+    out = pd.DataFrame({
+        "question": stats.index,
+        "dimension": [questionnaire.dimension(scored[q].dimension).name for q in stats.index],
+        "text": [scored[q].text for q in stats.index],
+        "answers": stats["size"].to_numpy(),
+        "mean": stats["mean"].to_numpy(),
+        "sd": stats["std"].to_numpy(),
+        "low": stats["min"].to_numpy(),
+        "high": stats["max"].to_numpy(),
+        "spread": (stats["max"] - stats["min"]).to_numpy(),
+        "distribution": [" ".join(f"{p}:{int(counts.loc[q].get(float(p), 0))}" for p in points)
+                         for q in stats.index],
+    })
+    return out.sort_values(["sd", "spread"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def ranking_summary(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
+    """Mean rank per option of each ranking question (1 = most vital)."""
+    ranking = {q.id: q for q in questionnaire.questions if q.type == "ranking"}
+    rows = answers[answers["question"].isin(list(ranking)) & answers["value"].notna()]
+    rows = rows.astype({"question": object, "option": object})
+    if rows.empty:
+        return pd.DataFrame(columns=["question", "option", "label", "mean_rank", "respondents"])
+    out = rows.groupby(["question", "option"])["value"].agg(["mean", "size"]).reset_index()
+    out.columns = ["question", "option", "mean_rank", "respondents"]
+    labels = {(q.id, o.id): o.label for q in ranking.values() for o in q.options}
+    out["label"] = [labels[k] for k in zip(out["question"], out["option"], strict=True)]
+    return out.sort_values(["question", "mean_rank"]).loc[
+        :, ["question", "option", "label", "mean_rank", "respondents"]].reset_index(drop=True)
+
+
+def say_do_gaps(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
+    """Options the team ranks in its top half yet gives fewer points than an even share."""
+    ranks = ranking_summary(answers, questionnaire)
+    points = allocation_summary(answers, questionnaire)
+    columns = ["option", "label", "mean_rank", "mean_points", "even_share"]
+    if ranks.empty or points.empty:
+        return pd.DataFrame(columns=columns)
+    alloc = {q.id: q for q in questionnaire.questions if q.type == "allocation"}
+    merged = ranks.merge(points[["question", "option", "mean_points"]].rename(
+        columns={"question": "alloc_question"}), on="option")
+    merged["even_share"] = [alloc[a].total / len(alloc[a].options)
+                            for a in merged["alloc_question"]]
+    n_options = merged.groupby("question")["option"].transform("size")
+    vital = merged["mean_rank"] <= (n_options + 1) / 2
+    gaps = merged[vital & (merged["mean_points"] < merged["even_share"])]
+    return gaps.loc[:, columns].reset_index(drop=True)
+
+
+def text_answers(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
+    """Free-text answers, by question, without who gave them."""
+    texts = {q.id: q for q in questionnaire.questions if q.type == "text"}
+    rows = answers[answers["question"].isin(list(texts))]
+    rows = rows[rows["text"].astype(object).fillna("") != ""]
+    return pd.DataFrame({"question": [texts[q].text for q in rows["question"].astype(object)],
+                         "answer": rows["text"].astype(object).to_numpy()})
+
+
+def choice_counts(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
+    """How many chose each option of each choice question."""
+    out = []
+    for q in questionnaire.questions:
+        if q.type != "choice":
+            continue
+        chosen = answers.loc[answers["question"] == q.id, "text"].astype(object).value_counts()
+        out.extend({"question": q.text, "option": o.label, "count": int(chosen.get(o.id, 0))}
+                   for o in q.options)
+    return pd.DataFrame(out, columns=["question", "option", "count"])
+
+
+def level_of(score_value: float, questionnaire: Questionnaire) -> str:
+    """The level name for one score ('' when blank)."""
+    return str(level_names(np.array([score_value], dtype=float), questionnaire)[0])

@@ -1,0 +1,141 @@
+"""The store keeps every answer, on SQLite and on PostgreSQL, under concurrent writers."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from assessment.store import Store, StoreError, check_secret, hash_secret
+
+
+@pytest.fixture
+def workshop(store):
+    client = store.create_client("Acme", sector="Retail")
+    workshop, key = store.create_workshop(client.id, "Board offsite", ["commitment", "tradeoffs"])
+    return workshop, key
+
+
+def test_creating_the_schema_twice_keeps_the_data(store, workshop):
+    store.create_schema()
+    again = Store(store.url)
+    again.create_schema()
+    assert [c.name for c in again.clients()] == ["Acme"]
+    again.close()
+
+
+def test_a_workshop_gets_a_six_character_join_code_and_a_key_stored_hashed(store, workshop):
+    w, key = workshop
+    assert len(w.code) == 6 and w.code.isalnum()
+    assert store.workshop_by_code(w.code.lower()) == w
+    assert store.check_facilitator_key(w.id, key)
+    assert not store.check_facilitator_key(w.id, key + "x")
+    with store.engine.connect() as db:
+        stored = db.execute(sa.text("SELECT facilitator_key_hash FROM workshops")).scalar()
+    assert key not in stored and check_secret(key, stored)
+
+
+def test_secret_hashes_are_salted():
+    assert hash_secret("same") != hash_secret("same")
+    assert not check_secret("x", "not-a-hash")
+
+
+def test_joining_gives_a_token_that_finds_the_participant_again(store, workshop):
+    w, _ = workshop
+    person, token = store.join(w.code, "  Ann  ", "executive")
+    assert person.name == "Ann"
+    assert len(token) >= 32
+    assert store.participant_by_token(token) == person
+    assert store.participant_by_token(token + "x") is None
+    with store.engine.connect() as db:
+        assert token not in str(db.execute(sa.text("SELECT * FROM participants")).all())
+
+
+@pytest.mark.parametrize(("code", "name", "role", "message"), [
+    ("NOPE99", "Ann", "executive", "no workshop has the join code"),
+    (None, "", "executive", "name must not be empty"),
+    (None, "Ann", "janitor", "role must be one of"),
+    (None, "x" * 81, "executive", "limited to 80 characters"),
+])
+def test_a_bad_join_is_refused_with_a_reason(store, workshop, code, name, role, message):
+    w, _ = workshop
+    with pytest.raises(StoreError, match=message):
+        store.join(code or w.code, name, role)
+
+
+def test_an_answer_is_stored_once_and_replaced_when_changed(store, workshop):
+    w, _ = workshop
+    person, _ = store.join(w.code, "Ann", "executive")
+    store.save_answer(person.id, "commitment", "pu01", 3)
+    store.save_answer(person.id, "commitment", "pu01", "4")
+    store.save_answer(person.id, "tradeoffs", "tr_alloc", 60, option_id="cost_reduction")
+    assert store.answers_of(person.id, "commitment") == {("pu01", ""): "4"}
+    assert store.answers_of(person.id, "tradeoffs") == {("tr_alloc", "cost_reduction"): "60"}
+    frame = store.answer_frame(w.id)
+    assert len(frame) == 2
+    assert (frame["updated_at"].notna()).all()
+
+
+def test_participants_never_see_each_others_answers(store, workshop):
+    w, _ = workshop
+    ann, _ = store.join(w.code, "Ann", "executive")
+    bob, _ = store.join(w.code, "Bob", "manager")
+    store.save_answer(ann.id, "commitment", "pu01", 5)
+    assert store.answers_of(bob.id, "commitment") == {}
+
+
+def test_closed_workshops_refuse_new_answers_and_joins(store, workshop):
+    w, _ = workshop
+    ann, _ = store.join(w.code, "Ann", "executive")
+    store.set_answering_open(w.id, False)
+    with pytest.raises(StoreError, match="closed"):
+        store.save_answer(ann.id, "commitment", "pu01", 5)
+    with pytest.raises(StoreError, match="closed"):
+        store.join(w.code, "Bob", "manager")
+    assert store.answers_of(ann.id, "commitment") == {}
+
+
+def test_agreed_scores_keep_history_and_show_the_latest(store, workshop):
+    w, _ = workshop
+    store.record_agreed_score(w.id, "commitment", "purpose", 3.0, "First view", 2.8)
+    store.record_agreed_score(w.id, "commitment", "purpose", 3.5, "After discussion", 2.8)
+    latest = store.agreed_scores(w.id)
+    assert latest["agreed_score"].tolist() == [3.5]
+    assert latest["rationale"].tolist() == ["After discussion"]
+    assert latest["computed_score"].tolist() == [2.8]
+    with store.engine.connect() as db:
+        assert db.execute(sa.text("SELECT count(*) FROM agreed_scores")).scalar() == 2
+
+
+def test_a_rationale_is_required(store, workshop):
+    with pytest.raises(StoreError, match="rationale must not be empty"):
+        store.record_agreed_score(workshop[0].id, "commitment", "purpose", 3, "  ", None)
+
+
+def test_twenty_threads_saving_at_once_lose_nothing(store, workshop):
+    w, _ = workshop
+    people = [store.join(w.code, f"P{i}", "executive")[0] for i in range(20)]
+    questions = [f"q{i:02d}" for i in range(15)]
+    errors = []
+    start = threading.Barrier(len(people))
+
+    def answer(person):
+        try:
+            start.wait()
+            for round_ in range(2):  # every answer is written, then changed once
+                for q in questions:
+                    store.save_answer(person.id, "commitment", q, str(round_ + 3))
+        except Exception as e:  # noqa: BLE001 - collected and asserted on below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=answer, args=(p,)) for p in people]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    frame = store.answer_frame(w.id)
+    assert len(frame) == 20 * 15
+    assert not frame.duplicated(["participant_id", "question_id", "option_id"]).any()
+    assert set(frame["value"]) == {"4"}
