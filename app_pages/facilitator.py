@@ -31,7 +31,7 @@ def open_existing() -> None:
             format_func=lambda w: f"{w.client_name} · {w.title} · code {w.code}")
         key = st.text_input("Facilitator key", type="password", key="open_key",
                             help="Shown once when the workshop was created.")
-        submitted = st.form_submit_button("Open", type="primary")
+        submitted = st.form_submit_button("Open workshop", type="primary")
     if submitted:
         if sign_in(store, chosen, key):
             st.rerun()

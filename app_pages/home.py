@@ -25,8 +25,10 @@ with right:
     st.write("Enter the code your facilitator gave you. Your answers are private.")
     code = st.text_input("Join code", max_chars=6, key="home_code",
                          placeholder="e.g. K7QM2X").strip().upper()
-    if st.button("Join", key="home_join", disabled=not code):
-        if store.workshop_by_code(code) is None:
+    if st.button("Join", key="home_join"):
+        if not code:
+            st.error("Enter the six-character code first.")
+        elif store.workshop_by_code(code) is None:
             st.error(f"No workshop has the code {code}. Check it with your facilitator.")
         else:
             st.query_params["join"] = code

@@ -206,4 +206,5 @@ if workshop.results_revealed:
     names = {d.id: d.name for d in q.dimensions} | {"overall": "Overall"}
     table = outcome.scores.assign(dimension=lambda f: f["dimension"].map(names))
     st.dataframe(table[["dimension", "score", "level", "respondents"]], hide_index=True,
+                 placeholder="—",
                  column_config={"score": st.column_config.NumberColumn(format="%.2f")})

@@ -60,7 +60,7 @@ if outcome.scores["score"].notna().any():
     st.dataframe(
         table[["name", "score", "level", "agreed", "respondents", "sd", "agreement",
                "coverage"]],
-        hide_index=True,
+        hide_index=True, placeholder="—",
         column_config={
             "name": "Dimension",
             "score": st.column_config.NumberColumn("Score", format="%.2f"),
@@ -87,12 +87,16 @@ if outcome.scores["score"].notna().any():
         st.dataframe(outcome.agenda.head(10)[["dimension", "text", "mean", "sd", "low", "high",
                                               "distribution"]],
                      hide_index=True, column_config={
-                         "dimension": "Dimension", "text": "Question",
-                         "mean": st.column_config.NumberColumn("Mean", format="%.1f"),
-                         "sd": st.column_config.NumberColumn("SD", format="%.2f"),
-                         "low": st.column_config.NumberColumn("Lowest", format="%d"),
-                         "high": st.column_config.NumberColumn("Highest", format="%d"),
-                         "distribution": "Answers per point"})
+                         "dimension": st.column_config.TextColumn("Dimension", width="medium"),
+                         "text": st.column_config.TextColumn("Question", width="large"),
+                         "mean": st.column_config.NumberColumn("Mean", format="%.1f",
+                                                               width="small"),
+                         "sd": st.column_config.NumberColumn("SD", format="%.2f", width="small"),
+                         "low": st.column_config.NumberColumn("Low", format="%d", width="small"),
+                         "high": st.column_config.NumberColumn("High", format="%d",
+                                                               width="small"),
+                         "distribution": st.column_config.TextColumn(
+                             "Answers per point", help="scale point: how many chose it")})
 
     st.subheader("Agreed scores")
     st.caption("After discussion, record the score the team agrees and why. The computed "
@@ -118,7 +122,7 @@ if outcome.scores["score"].notna().any():
         st.dataframe(agreed.reset_index().assign(
             dimension=lambda f: f["dimension_id"].map(dim_names))[
             ["dimension", "computed_score", "agreed_score", "rationale", "created_at"]],
-            hide_index=True, column_config={
+            hide_index=True, placeholder="—", column_config={
                 "computed_score": st.column_config.NumberColumn("Computed", format="%.2f"),
                 "agreed_score": st.column_config.NumberColumn("Agreed", format="%.1f"),
                 "created_at": st.column_config.DatetimeColumn("Recorded")})

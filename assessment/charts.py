@@ -16,9 +16,11 @@ def dimension_scores(scores: pd.DataFrame, questionnaire: Questionnaire) -> alt.
     data = scores[scores["dimension"] != "overall"].assign(
         name=lambda f: f["dimension"].map(names), score=lambda f: f["score"].round(2))
     scale = alt.Scale(domain=[questionnaire.scale.min, questionnaire.scale.max])
-    bars = alt.Chart(data).mark_bar(color="#1f4e79", cornerRadiusEnd=3).encode(
+    bars = alt.Chart(data).mark_bar(color="#1f4e79", cornerRadiusEnd=3, clip=True).encode(
         x=alt.X("score:Q", scale=scale, title="Team score"),
-        y=alt.Y("name:N", sort=list(names.values()), title=None),
+        x2=alt.datum(questionnaire.scale.min),
+        y=alt.Y("name:N", sort=list(names.values()), title=None,
+                axis=alt.Axis(labelLimit=260)),
         tooltip=["name", "score", "level", "respondents", "agreement"],
     )
     levels = pd.DataFrame({"threshold": [lv.threshold for lv in questionnaire.levels[1:]],
@@ -37,7 +39,7 @@ def respondent_heatmap(people: pd.DataFrame, questionnaire: Questionnaire,
     names = {d.id: d.name for d in questionnaire.dimensions}
     data = people.copy()
     order = list(dict.fromkeys(data["respondent"]))
-    anonymous = {r: f"Participant {i + 1}" for i, r in enumerate(order)}
+    anonymous = {r: f"P{i + 1}" for i, r in enumerate(order)}
     if show_names and "name" in data:
         data["who"] = data["name"].fillna(data["respondent"].map(anonymous))
     else:
@@ -45,9 +47,10 @@ def respondent_heatmap(people: pd.DataFrame, questionnaire: Questionnaire,
     data["dimension_name"] = data["dimension"].map(names)
     data["score"] = data["score"].round(2)
     base = alt.Chart(data).encode(
-        x=alt.X("dimension_name:N", sort=list(names.values()), title=None,
-                axis=alt.Axis(labelAngle=-30, labelLimit=180)),
-        y=alt.Y("who:N", sort=list(dict.fromkeys(data["who"])), title=None),
+        x=alt.X("who:N", sort=list(dict.fromkeys(data["who"])), title=None,
+                axis=alt.Axis(labelAngle=0, orient="top", labelLimit=120)),
+        y=alt.Y("dimension_name:N", sort=list(names.values()), title=None,
+                axis=alt.Axis(labelLimit=260)),
     )
     cells = base.mark_rect().encode(
         color=alt.Color("score:Q", scale=alt.Scale(domain=[questionnaire.scale.min,
@@ -56,7 +59,7 @@ def respondent_heatmap(people: pd.DataFrame, questionnaire: Questionnaire,
         tooltip=["who", "dimension_name", "score", "answered"],
     )
     text = base.mark_text(fontSize=11).encode(text=alt.Text("score:Q", format=".1f"))
-    return (cells + text).properties(height=max(140, 32 * len(order)))
+    return (cells + text).properties(height=40 * len(names))
 
 
 def allocation_bars(allocations: pd.DataFrame, even_share: float | None = None) -> alt.Chart:

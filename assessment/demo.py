@@ -18,12 +18,20 @@ DEMO_TEAM = [
 DEMO_CENTRES = {"purpose": 3.2, "leadership": 3.0, "people": 2.6, "measures": 2.0,
                 "culture": 2.5, "insight": 2.3, "proposition": 3.1, "ease": 2.2,
                 "tradeoffs": 2.4}
+DEMO_GIVE_UP = [
+    "Some short-term margin on the premium tariff.",
+    "The annual product-launch calendar as the centre of planning.",
+    "Internal convenience: opening hours that suit us, not customers.",
+    "Pet projects in IT that no customer would notice.",
+    "Volume targets for the sales team in the first half.",
+    "Our habit of approving everything and finishing little.",
+]
 DEMO_STOP = [
     "Stop launching product bundles nobody asked for.",
     "Stop the quarterly cost-cutting sprints in the contact centre.",
     "Fewer internal reporting packs; one customer dashboard instead.",
     "Stop approving projects without a named customer outcome.",
-    "",
+    "Stop sending customers to three departments for one problem.",
     "Stop measuring call handling time as the main target.",
 ]
 
@@ -63,8 +71,8 @@ def create_demo(store: Store, questionnaires: dict[str, Questionnaire]) -> Works
                     rows.append((question.id, "", question.options[
                         int(rng.integers(len(question.options)))].id))
                 elif question.type == "text":
-                    rows.append((question.id, "", DEMO_STOP[i % len(DEMO_STOP)]
-                                 if "stop" in question.id else ""))
+                    texts = DEMO_STOP if "stop" in question.id else DEMO_GIVE_UP
+                    rows.append((question.id, "", texts[i % len(texts)]))
             store.save_answers(person.id, q.id, rows)
     store.set_answering_open(workshop.id, False)
     store.set_results_revealed(workshop.id, True)
