@@ -144,8 +144,11 @@ if not outcome.allocations.empty or not outcome.texts.empty or not outcome.choic
             "mean_rank": st.column_config.NumberColumn("Mean rank", format="%.1f"),
             "mean_points": st.column_config.NumberColumn("Mean points", format="%.1f"),
             "even_share": st.column_config.NumberColumn("Even share", format="%.1f")})
-    if not outcome.choices.empty:
-        st.dataframe(outcome.choices, hide_index=True)
+    for question, group in outcome.choices.groupby("question", sort=False):
+        st.write(f"**{question}**")
+        st.dataframe(group[["option", "count"]], hide_index=True, column_config={
+            "option": st.column_config.TextColumn("Answer", width="large"),
+            "count": st.column_config.NumberColumn("Chosen by", width="small")})
     if not outcome.texts.empty:
         st.write("**In their own words** (without names)")
         for question, group in outcome.texts.groupby("question", sort=False):

@@ -59,7 +59,7 @@ def respondent_heatmap(people: pd.DataFrame, questionnaire: Questionnaire,
         tooltip=["who", "dimension_name", "score", "answered"],
     )
     text = base.mark_text(fontSize=11).encode(text=alt.Text("score:Q", format=".1f"))
-    return (cells + text).properties(height=40 * len(names))
+    return (cells + text).properties(height=max(120, 44 * len(names)))
 
 
 def allocation_bars(allocations: pd.DataFrame, even_share: float | None = None) -> alt.Chart:
@@ -67,7 +67,7 @@ def allocation_bars(allocations: pd.DataFrame, even_share: float | None = None) 
     data = allocations.assign(mean_points=lambda f: f["mean_points"].round(1))
     bars = alt.Chart(data).mark_bar(color="#1f4e79").encode(
         x=alt.X("mean_points:Q", title="Mean points"),
-        y=alt.Y("label:N", sort="-x", title=None),
+        y=alt.Y("label:N", sort="-x", title=None, axis=alt.Axis(labelLimit=300)),
         tooltip=["label", "mean_points", "respondents"],
     )
     if even_share is None:
