@@ -1,0 +1,261 @@
+"""Every page of the app, driven through Streamlit's AppTest on a temporary database per test."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+
+from assessment.demo import DEMO_KEY, DEMO_TEAM, ensure_demo
+from assessment.questionnaire import load_shipped
+from assessment.store import Store
+
+TIMEOUT = 60
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    """A temporary SQLite database that the app under test opens through DATABASE_URL."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    store = Store(url)
+    store.create_schema()
+    yield store
+    store.close()
+
+
+def start(page: str | None = None, **query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "subheader", "title", "info", "success",
+                                  "warning", "error", "text", "code")
+             for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.fixture
+def demo(db):
+    return ensure_demo(db, load_shipped())
+
+
+# ---------------------------------------------------------------- home
+
+def test_home_explains_the_tool_and_offers_both_ways_in(db):
+    at = start()
+    assert "Customer-centricity maturity" in at.title[0].value
+    assert "privately" in texts(at)
+    assert at.button(key="go_facilitator") and at.button(key="home_join")
+
+
+def test_home_offers_the_demo_on_an_empty_database_and_creates_it(db):
+    at = start()
+    at.button(key="create_demo").click().run()
+    assert not at.exception
+    assert f"key **{DEMO_KEY}**" in texts(at)
+    assert [c.name for c in db.clients()] == ["DEMO · Northwind Utilities (sample data)"]
+
+
+def test_home_refuses_an_unknown_join_code(db):
+    at = start()
+    at.text_input(key="home_code").input("ZZZZZZ")
+    at.button(key="home_join").click().run()
+    assert "No workshop has the code ZZZZZZ" in texts(at)
+
+
+# ---------------------------------------------------------------- facilitator
+
+def test_facilitator_creates_a_workshop_and_sees_code_link_and_key_once(db):
+    at = start("app_pages/facilitator.py")
+    at.text_input(key="new_client_name").input("Acme Retail")
+    at.text_input(key="new_title").input("Board offsite")
+    button(at, "Create workshop").click().run()
+    assert not at.exception
+    workshop = db.workshops()[0]
+    shown = texts(at)
+    assert workshop.code in [m.value for m in at.metric]
+    assert f"?join={workshop.code}" in shown
+    key = at.code[0].value
+    assert db.check_facilitator_key(workshop.id, key)
+    assert "shown only once" in shown
+    at.run()  # any rerun: the key is gone from the page
+    assert key not in texts(at)
+
+
+def test_facilitator_needs_a_name_for_a_new_client(db):
+    at = start("app_pages/facilitator.py")
+    button(at, "Create workshop").click().run()
+    assert "The client name must not be empty" in texts(at)
+    assert db.workshops() == []
+
+
+def test_the_facilitator_key_opens_a_workshop_and_a_wrong_key_does_not(demo):
+    at = start("app_pages/facilitator.py")
+    at.text_input(key="open_key").input("wrong")
+    button(at, "Open workshop").click().run()
+    assert "does not open this workshop" in texts(at)
+    at.text_input(key="open_key").input(DEMO_KEY)
+    button(at, "Open workshop").click().run()
+    assert not at.exception
+    assert "Leadership workshop (demo)" in texts(at)
+    assert "Demo workshop" in texts(at)
+    assert any(m.value == "6 of 6" for m in at.metric)  # the progress board
+
+
+def test_closing_answering_and_revealing_results_are_stored(db, demo):
+    at = start("app_pages/facilitator.py")
+    at.session_state["facilitator_workshop"] = demo.id
+    at.run()
+    at.button(key="reopen_answering").click().run()
+    assert db.workshop(demo.id).answering_open
+    at.button(key="close_answering").click().run()
+    at.button(key="hide_results").click().run()
+    workshop = db.workshop(demo.id)
+    assert not workshop.answering_open and not workshop.results_revealed
+
+
+# ---------------------------------------------------------------- participant
+
+@pytest.fixture
+def workshop(db):
+    client = db.create_client("Acme")
+    workshop, _ = db.create_workshop(client.id, "Offsite", ["commitment", "tradeoffs"])
+    return workshop
+
+
+def join(db, workshop, name="Ann") -> tuple[AppTest, str]:
+    at = start(join=workshop.code)
+    assert at.text_input(key="join_code").value == workshop.code
+    at.text_input(key="join_name").input(name)
+    button(at, "Join").click().run()
+    assert not at.exception
+    token = at.query_params["p"]
+    return at, token if isinstance(token, str) else token[0]
+
+
+def test_a_join_link_opens_the_join_form_and_joining_puts_a_personal_token_in_the_url(db, workshop):
+    at, token = join(db, workshop)
+    person = db.participant_by_token(token)
+    assert person.name == "Ann"
+    assert "answering as **Ann**" in texts(at)
+
+
+def test_every_answer_is_saved_at_once_and_comes_back_in_a_new_session(db, workshop):
+    at, token = join(db, workshop)
+    at.radio(key="commitment.pu01").set_value(4).run()
+    at.radio(key="commitment.pu02").set_value(2).run()
+    person = db.participant_by_token(token)
+    assert db.answers_of(person.id, "commitment") == {("pu01", ""): "4", ("pu02", ""): "2"}
+    again = start(p=token)  # a reload, another device, or the server restarted
+    assert again.radio(key="commitment.pu01").value == 4
+    assert again.radio(key="commitment.pu02").value == 2
+    assert again.radio(key="commitment.pu03").value is None
+
+
+def test_a_participant_never_sees_another_participants_answers(db, workshop):
+    first, _ = join(db, workshop, "Ann")
+    first.radio(key="commitment.pu01").set_value(5).run()
+    second, token = join(db, workshop, "Bob")
+    assert second.radio(key="commitment.pu01").value is None
+    assert "Ann" not in texts(second)
+
+
+def test_sections_move_forward_and_the_review_lists_what_is_open(db, workshop):
+    at, token = join(db, workshop)
+    at.radio(key="questionnaire_choice").set_value("tradeoffs").run()
+    at.button(key="next").click().run()
+    assert at.query_params["s"] in ("1", ["1"])
+    at.number_input(key="tradeoffs.tr_alloc.cost_reduction").set_value(60).run()
+    assert "60 of 100 points allocated: 40 left" in texts(at)
+    at.button(key="next").click().run()
+    assert "question(s) still open" in texts(at)
+
+
+def test_a_bad_personal_link_says_so_and_offers_to_join(db, workshop):
+    at = start(p="not-a-token")
+    assert "not recognised" in texts(at)
+    assert at.text_input(key="join_name")
+
+
+def test_answers_cannot_be_changed_after_answering_closes(db, workshop):
+    at, token = join(db, workshop)
+    db.set_answering_open(workshop.id, False)
+    at.run()
+    assert "closed answering" in texts(at)
+    assert at.radio(key="commitment.pu01").disabled
+
+
+# ---------------------------------------------------------------- results
+
+def test_results_ask_for_the_facilitator_key_first(db, demo):
+    at = start("app_pages/results.py")
+    assert "Open the workshop with its key first" in texts(at)
+    assert not at.dataframe
+
+
+def signed_in_results(demo) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.session_state["facilitator_workshop"] = demo.id
+    at.run()
+    at.switch_page("app_pages/results.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_results_show_scores_levels_charts_and_the_discussion_agenda(demo):
+    at = signed_in_results(demo)
+    assert {m.label for m in at.metric} >= {"Overall score", "Overall level"}
+    assert at.metric[0].value == "6"
+    scores = at.dataframe[0].value
+    assert list(scores["name"]) == ["Strategic purpose", "Leadership commitment",
+                                    "People and capability", "Measurement, feedback and rewards",
+                                    "Culture and staying focused", "Overall"]
+    assert scores["score"].between(1, 5).all()
+    agenda = at.dataframe[1].value
+    assert agenda["sd"].is_monotonic_decreasing
+    assert len(at.get("vega_lite_chart")) == 2
+
+
+def test_respondent_names_are_hidden_until_the_facilitator_shows_them(demo):
+    at = signed_in_results(demo)
+    heatmap = at.get("vega_lite_chart")[1].proto.spec
+    assert "P1" in heatmap and DEMO_TEAM[0][0] not in heatmap
+    at.toggle(key="show_names").set_value(True).run()
+    assert DEMO_TEAM[0][0] in at.get("vega_lite_chart")[1].proto.spec
+
+
+def test_an_agreed_score_is_recorded_beside_the_computed_one(db, demo):
+    at = signed_in_results(demo)
+    at.selectbox(key="agree_dimension").set_value("measures")
+    at.number_input(key="agree_value").set_value(2.5)
+    at.text_area(key="agree_rationale").input("Feedback exists but drives no decisions.")
+    button(at, "Record agreed score").click().run()
+    assert not at.exception
+    agreed = db.agreed_scores(demo.id)
+    row = agreed[agreed["dimension_id"] == "measures"].iloc[0]
+    assert row["agreed_score"] == 2.5 and row["rationale"].startswith("Feedback exists")
+    assert 1 <= row["computed_score"] <= 5
+    assert at.dataframe[0].value.set_index("name").loc[
+        "Measurement, feedback and rewards", "agreed"] == 2.5
+
+
+def test_the_trade_off_summary_shows_points_and_the_stop_doing_list(demo):
+    at = signed_in_results(demo)
+    at.radio(key="results_questionnaire").set_value("tradeoffs").run()
+    assert not at.exception
+    shown = texts(at)
+    assert "mean points per priority" in shown
+    assert "Stop measuring call handling time as the main target." in shown
+    assert len(at.get("vega_lite_chart")) == 3
