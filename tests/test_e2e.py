@@ -153,6 +153,10 @@ async def scenario(server: Server, shots: Path) -> dict:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         facilitator = await (await browser.new_context(
             viewport={"width": 1300, "height": 2200})).new_page()
+        await facilitator.goto(server.url)
+        await settle(facilitator)
+        await facilitator.get_by_text("Join a workshop").wait_for()
+        await facilitator.screenshot(path=shots / "0-home.png", full_page=True)
         await facilitator.goto(f"{server.url}/facilitator")
         await settle(facilitator)
         await facilitator.get_by_role("tab", name="New workshop").click()
@@ -229,4 +233,4 @@ def test_three_participants_answer_at_once_and_the_facilitator_sees_results(serv
     assert (frame[frame["question_id"] == "tr01"].shape[0]) == 3
     give_up = frame.loc[frame["question_id"] == "tr_giveup", "value"]
     assert set(give_up) == {"=HYPERLINK(\"http://x\") some margin"}
-    assert len(list(shots.glob("*.png"))) >= 14
+    assert len(list(shots.glob("*.png"))) >= 15
