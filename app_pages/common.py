@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from assessment.benchmarks import load_shipped_benchmarks
 from assessment.questionnaire import load_shipped
 from assessment.store import Store, Workshop, database_url
 
@@ -24,6 +25,12 @@ def open_store() -> Store:
 def questionnaires() -> dict:
     """The shipped questionnaires, parsed once per process (they are immutable)."""
     return load_shipped()
+
+
+@st.cache_resource(show_spinner=False)
+def benchmarks() -> dict:
+    """The benchmark files in benchmarks/, parsed once per process and cross-checked."""
+    return load_shipped_benchmarks(questionnaires())
 
 
 def signed_in_workshop(store: Store) -> Workshop | None:

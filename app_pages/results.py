@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import open_store, questionnaires, signed_in_workshop
+from app_pages.common import benchmarks, open_store, questionnaires, signed_in_workshop
 from assessment import charts
+from assessment.benchmarks import SYNTHETIC_LABEL, compare
 from assessment.responses import ResponsesError
 from assessment.store import StoreError
 from assessment.workshop import level_of, results
@@ -42,6 +43,61 @@ for note in outcome.left_out:
     st.caption(f"Not yet scored: {note}.")
 
 dim_names = {d.id: d.name for d in q.dimensions}
+
+
+def benchmark_section(scores) -> None:
+    """Compare with a benchmark for this questionnaire version; context from other models."""
+    st.subheader("How we compare")
+    every = benchmarks()
+    fitting = [b for b in every.values() if b.kind == "scores" and b.questionnaire == q.id
+               and b.questionnaire_version == q.version]
+    chosen = st.selectbox("Benchmark", [None, *[b.id for b in fitting]], key="benchmark_choice",
+                          format_func=lambda i: "No benchmark" if i is None else
+                          every[i].provenance.title + (" (synthetic: illustration only)"
+                                                       if every[i].provenance.synthetic else ""),
+                          help="Only benchmarks made for this questionnaire and version are "
+                               "offered: anything else would compare different things.")
+    if not fitting:
+        st.caption("No benchmark exists yet for this questionnaire and version.")
+    if chosen:
+        benchmark = every[chosen]
+        if benchmark.provenance.synthetic:
+            st.warning(f"{SYNTHETIC_LABEL.capitalize()}: these benchmark figures are invented "
+                       f"to show the feature. Do not draw conclusions from them.")
+        compared = compare(scores, benchmark, q).assign(
+            name=lambda f: f["dimension"].map(dim_names).fillna("Overall"))
+        st.dataframe(compared[["name", "score", "benchmark_percentile", "benchmark_band",
+                               "benchmark_median", "gap_to_median", "benchmark_p75",
+                               "gap_to_p75"]], hide_index=True, placeholder="—",
+                     column_config={
+                         "name": "Dimension",
+                         "score": st.column_config.NumberColumn("Our score", format="%.2f"),
+                         "benchmark_percentile": st.column_config.NumberColumn(
+                             "Percentile", format="%.0f",
+                             help="Share of benchmark organisations scoring lower"),
+                         "benchmark_band": "Band",
+                         "benchmark_median": st.column_config.NumberColumn("Median",
+                                                                           format="%.1f"),
+                         "gap_to_median": st.column_config.NumberColumn("Gap to median",
+                                                                        format="%+.2f"),
+                         "benchmark_p75": st.column_config.NumberColumn("Top quartile from",
+                                                                        format="%.1f"),
+                         "gap_to_p75": st.column_config.NumberColumn("Gap to top quartile",
+                                                                     format="%+.2f")})
+        st.caption(f"Benchmark: {benchmark.provenance.line()}")
+        st.altair_chart(charts.benchmark_bands(compared, benchmark, q))
+        st.caption(f"Benchmark: {benchmark.provenance.line()}")
+    stages = [b for b in every.values() if b.kind == "stages"]
+    if stages:
+        with st.expander("Context: how other maturity models spread firms over their stages"):
+            st.caption("Published figures from other instruments. Their stages are not our "
+                       "levels, so they are never converted into or compared with our scores.")
+            for b in stages:
+                st.markdown(f"**{b.model}**")
+                st.altair_chart(charts.stage_distribution(b.stages))
+                st.caption(b.provenance.line())
+
+
 overall = outcome.scores[outcome.scores["dimension"] == "overall"].iloc[0]
 m1, m2, m3 = st.columns(3)
 m1.metric("Participants who answered", outcome.participants)
@@ -74,6 +130,8 @@ if outcome.scores["score"].notna().any():
             "coverage": st.column_config.NumberColumn("Answered", format="percent"),
         })
     st.altair_chart(charts.dimension_scores(outcome.scores, q))
+
+    benchmark_section(outcome.scores)
 
     st.subheader("Who sees it how")
     show = st.toggle("Show names", value=False, key="show_names",

@@ -75,3 +75,47 @@ def allocation_bars(allocations: pd.DataFrame, even_share: float | None = None) 
     rule = alt.Chart(pd.DataFrame({"even": [even_share]})).mark_rule(
         strokeDash=[4, 4], color="#c0392b").encode(x="even:Q")
     return bars + rule
+
+
+def benchmark_bands(compared: pd.DataFrame, benchmark, questionnaire: Questionnaire
+                    ) -> alt.LayerChart:
+    """Per dimension: the benchmark's 25th-75th percentile band, its median, and our score."""
+    names = {d.id: d.name for d in questionnaire.dimensions} | {"overall": "Overall"}
+    rows = []
+    for dim, score in zip(compared["dimension"], compared["score"], strict=True):
+        stats = benchmark.stats(dim)
+        if stats is None:
+            continue
+        rows.append({"name": names.get(dim, dim), "score": round(float(score), 2),
+                     "p10": stats.p10, "p25": stats.p25, "median": stats.p50, "p75": stats.p75,
+                     "p90": stats.p90})
+    data = pd.DataFrame(rows)
+    scale = alt.Scale(domain=[questionnaire.scale.min, questionnaire.scale.max])
+    y = alt.Y("name:N", sort=list(data["name"]) if len(data) else None, title=None,
+              axis=alt.Axis(labelLimit=260))
+    base = alt.Chart(data).encode(y=y)
+    whisker = base.mark_rule(color="#9aa7b4").encode(
+        x=alt.X("p10:Q", scale=scale, title="Score (band: benchmark 25th-75th percentile)"),
+        x2="p90:Q")
+    band = base.mark_bar(color="#c9d6e3", height=16).encode(x="p25:Q", x2="p75:Q",
+                                                             tooltip=["name", "p25", "median",
+                                                                      "p75"])
+    median = base.mark_tick(color="#1f4e79", thickness=2, size=20).encode(x="median:Q")
+    ours = base.mark_point(filled=True, size=110, color="#c0392b").encode(
+        x="score:Q", tooltip=["name", "score", "median", "p75"])
+    return (whisker + band + median + ours).properties(height=max(120, 40 * len(data)))
+
+
+def stage_distribution(stages) -> alt.Chart:
+    """A published stage distribution (context only), stages in their own order."""
+    data = pd.DataFrame([{"stage": s.name, "percent": s.percent,
+                          "label": "not reported" if s.percent is None else f"{s.percent:g}%"}
+                         for s in stages])
+    bars = alt.Chart(data).mark_bar(color="#7f8c8d").encode(
+        x=alt.X("stage:N", sort=list(data["stage"]), title=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("percent:Q", title="% of sample", scale=alt.Scale(domain=[0, 100])),
+        tooltip=["stage", "label"])
+    text = alt.Chart(data).mark_text(dy=-8).encode(
+        x=alt.X("stage:N", sort=list(data["stage"])),
+        y=alt.Y("percent:Q", impute=alt.ImputeParams(value=0)), text="label:N")
+    return (bars + text).properties(height=180)

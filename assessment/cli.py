@@ -10,11 +10,20 @@ from pathlib import Path
 
 import pandas as pd
 
+from .benchmarks import (
+    BenchmarkError,
+    build_benchmark,
+    check_comparable,
+    compare,
+    find_benchmark,
+    is_benchmark_file,
+)
 from .model import Questionnaire
-from .questionnaire import find_questionnaire, load_questionnaire
+from .questionnaire import build_questionnaire, find_questionnaire, load_questionnaire, load_shipped
 from .responses import INPUT_COLUMNS, REFERENCE_COLUMNS, ResponsesError, load_answers
 from .scoring import allocation_summary, score
-from .yamlsafe import DataFileError
+from .store import StoreError
+from .yamlsafe import DataFileError, read_yaml
 
 DECIMALS = 6
 
@@ -26,10 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "write answer templates and score responses without the app.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = commands.add_parser("validate", help="check questionnaire files",
-                            description="Check questionnaire files. Exit 0 when all are valid; "
-                                        "else exit 1 with one line per problem: PATH:LINE: message.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="questionnaire YAML files")
+    p = commands.add_parser("validate", help="check questionnaire and benchmark files",
+                            description="Check questionnaire and benchmark files. Exit 0 when all "
+                                        "are valid; else exit 1 with one line per problem: "
+                                        "PATH:LINE: message.")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="questionnaire or benchmark YAML files")
     p.set_defaults(run=cmd_validate)
 
     p = commands.add_parser("template", help="write a CSV of answers to fill in",
@@ -45,7 +56,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("questionnaire", metavar="QUESTIONNAIRE", help="a path or a shipped id")
     p.add_argument("responses", metavar="RESPONSES", help="CSV or XLSX in the long format")
     p.add_argument("-o", "--output", metavar="FILE", help="write the scores as CSV here")
+    p.add_argument("--benchmark", metavar="ID_OR_PATH",
+                   help="add benchmark_percentile, benchmark_median and benchmark_p75 columns")
     p.set_defaults(run=cmd_score)
+
+    p = commands.add_parser("benchmark", help="build a benchmark from your own assessments",
+                            description="Benchmarks from the completed workshops in the store "
+                                        "(DATABASE_URL).")
+    bench = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    b = bench.add_parser("build", help="a score distribution over matching clients",
+                         description="Build a score distribution from the latest completed "
+                                     "workshop of each client matching the filters. Fewer than "
+                                     "5 organisations: refused, nothing written.")
+    b.add_argument("questionnaire", metavar="QUESTIONNAIRE", help="a path or a shipped id")
+    b.add_argument("--sector", default="", help="only clients of this sector")
+    b.add_argument("--size-band", default="", help="only clients of this size band")
+    b.add_argument("--region", default="", help="only clients of this region")
+    b.add_argument("--title", default="", help="the benchmark's title")
+    b.add_argument("--id", default="", help="the benchmark's id")
+    b.add_argument("-o", "--output", metavar="FILE", required=True, help="the YAML file to write")
+    b.set_defaults(run=cmd_benchmark_build)
 
     p = commands.add_parser("demo", help="create the demo client on an empty database",
                             description="Create the schema and, on an empty database only, a "
@@ -59,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (DataFileError, ResponsesError) as e:
+    except (DataFileError, ResponsesError, BenchmarkError, StoreError) as e:
         print(e, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -76,15 +106,41 @@ def _questionnaire(name: str) -> Questionnaire:
 def cmd_validate(args) -> int:
     problems = []
     ids: dict[str, str] = {}
+    raws, benchmarks = {}, []
     for path in args.paths:
         try:
-            q = load_questionnaire(path)
+            raws[path] = read_yaml(path)
+        except DataFileError as e:
+            problems.extend(e.problems)
+    try:
+        questionnaires = load_shipped()
+    except DataFileError:
+        questionnaires = {}  # shipped files are checked by their own tests; cross-check the rest
+    for path, raw in raws.items():
+        if is_benchmark_file(raw):
+            benchmarks.append((path, raw))
+            continue
+        try:
+            q = build_questionnaire(raw, path, Path(path))
         except DataFileError as e:
             problems.extend(e.problems)
             continue
         if q.id in ids:
             problems.append(f"{path}:1: questionnaire id {q.id!r} is also used by {ids[q.id]}")
         ids.setdefault(q.id, path)
+        questionnaires[q.id] = q
+    for path, raw in benchmarks:
+        try:
+            b = build_benchmark(raw, path, Path(path), questionnaires)
+        except DataFileError as e:
+            problems.extend(e.problems)
+            continue
+        if b.kind == "scores" and b.questionnaire not in questionnaires:
+            problems.append(f"{path}:1: questionnaire {b.questionnaire!r} is not shipped; "
+                            f"validate it alongside to cross-check the dimensions")
+        if b.id in ids:
+            problems.append(f"{path}:1: id {b.id!r} is also used by {ids[b.id]}")
+        ids.setdefault(b.id, path)
     for p in problems:
         print(p)
     if not problems:
@@ -123,8 +179,16 @@ def cmd_template(args) -> int:
 
 def cmd_score(args) -> int:
     q = _questionnaire(args.questionnaire)
+    benchmark = find_benchmark(args.benchmark, {q.id: q}) if args.benchmark else None
+    if benchmark is not None:
+        check_comparable(benchmark, q)  # refuse before reading a large file
     answers = load_answers(args.responses, q)
     table = score(answers, q)
+    if benchmark is not None:
+        compared = compare(table, benchmark, q)
+        for column in ("benchmark_percentile", "benchmark_median", "benchmark_p75"):
+            table[column] = compared[column]
+        print(f"benchmark: {benchmark.provenance.line()}", file=sys.stderr)
     if args.output:
         _write_atomically(args.output, table.to_csv(index=False, float_format=f"%.{DECIMALS}f"))
         print(f"wrote {len(table)} rows to {args.output}", file=sys.stderr)
@@ -138,6 +202,24 @@ def cmd_score(args) -> int:
     if not alloc.empty:
         print("\nMean points per option")
         print(alloc.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    return 0
+
+
+def cmd_benchmark_build(args) -> int:
+    from .benchmarks import to_yaml
+    from .portfolio import build_benchmark as build_from_store
+    from .store import Store
+
+    q = _questionnaire(args.questionnaire)
+    store = Store()
+    try:
+        store.create_schema()
+        benchmark = build_from_store(store, q, args.sector, args.size_band, args.region,
+                                     args.title, args.id)
+    finally:
+        store.close()
+    _write_atomically(args.output, to_yaml(benchmark))
+    print(f"wrote {args.output}: {benchmark.provenance.line()}", file=sys.stderr)
     return 0
 
 

@@ -296,6 +296,27 @@ class Store:
                               ).mappings().all()
         return [self._workshop(r) for r in rows]
 
+    def completed_workshops(self, questionnaire_id: str, sector: str = "", size_band: str = "",
+                            region: str = "") -> list[Workshop]:
+        """Each matching real client's latest workshop with this questionnaire and answering
+        closed; demo clients never count."""
+        query = (self._workshops_query()
+                 .where(workshops.c.answering_open.is_(False), clients.c.is_demo.is_(False))
+                 .order_by(workshops.c.client_id, workshops.c.created_at.desc(),
+                           workshops.c.id.desc()))
+        for column, value in ((clients.c.sector, sector), (clients.c.size_band, size_band),
+                              (clients.c.region, region)):
+            if value:
+                query = query.where(sa.func.lower(column) == value.strip().lower())
+        with self.engine.connect() as db:
+            rows = db.execute(query).mappings().all()
+        latest: dict[int, Workshop] = {}
+        for row in rows:
+            workshop = self._workshop(row)
+            if questionnaire_id in workshop.questionnaire_ids:
+                latest.setdefault(workshop.client_id, workshop)
+        return list(latest.values())
+
     def check_facilitator_key(self, workshop_id: int, key: str) -> bool:
         with self.engine.connect() as db:
             stored = db.execute(sa.select(workshops.c.facilitator_key_hash).where(

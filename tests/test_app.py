@@ -205,6 +205,13 @@ def test_results_ask_for_the_facilitator_key_first(db, demo):
     assert not at.dataframe
 
 
+def chart(at: AppTest, field: str) -> str:
+    """The Vega-Lite spec of the one chart on the page that encodes this field."""
+    specs = [c.proto.spec for c in at.get("vega_lite_chart") if f'"field": "{field}"' in c.proto.spec]
+    assert len(specs) == 1, f"{len(specs)} charts encode {field!r}"
+    return specs[0]
+
+
 def signed_in_results(demo) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.session_state["facilitator_workshop"] = demo.id
@@ -225,15 +232,15 @@ def test_results_show_scores_levels_charts_and_the_discussion_agenda(demo):
     assert scores["score"].between(1, 5).all()
     agenda = at.dataframe[1].value
     assert agenda["sd"].is_monotonic_decreasing
-    assert len(at.get("vega_lite_chart")) == 2
+    assert "Strategic purpose" in chart(at, "threshold")  # scores against level thresholds
 
 
 def test_respondent_names_are_hidden_until_the_facilitator_shows_them(demo):
     at = signed_in_results(demo)
-    heatmap = at.get("vega_lite_chart")[1].proto.spec
+    heatmap = chart(at, "who")
     assert "P1" in heatmap and DEMO_TEAM[0][0] not in heatmap
     at.toggle(key="show_names").set_value(True).run()
-    assert DEMO_TEAM[0][0] in at.get("vega_lite_chart")[1].proto.spec
+    assert DEMO_TEAM[0][0] in chart(at, "who")
 
 
 def test_an_agreed_score_is_recorded_beside_the_computed_one(db, demo):
@@ -258,4 +265,21 @@ def test_the_trade_off_summary_shows_points_and_the_stop_doing_list(demo):
     shown = texts(at)
     assert "mean points per priority" in shown
     assert "Stop measuring call handling time as the main target." in shown
-    assert len(at.get("vega_lite_chart")) == 3
+    assert chart(at, "mean_points")
+
+
+def test_a_benchmark_shows_percentiles_and_its_provenance_under_every_figure(demo):
+    at = signed_in_results(demo)
+    assert at.selectbox(key="benchmark_choice").options == [
+        "No benchmark", "Illustration: Leadership commitment (synthetic: illustration only)"]
+    at.selectbox(key="benchmark_choice").set_value("synthetic-commitment").run()
+    assert not at.exception
+    shown = texts(at)
+    assert "Synthetic: illustration only" in shown
+    provenance = [c.value for c in at.caption if c.value.startswith("Benchmark: ")]
+    assert len(provenance) == 2  # under the table and under the chart
+    assert "n = 40 organisations" in provenance[0] and "SYNTHETIC" in provenance[0]
+    compared = at.dataframe[1].value
+    assert compared["benchmark_percentile"].between(0, 100).all()
+    assert "Source: XM Institute" in shown and "n = 234 practitioners" in shown
+    assert "Source: Forrester" in shown and "n = 45 organisations" in shown

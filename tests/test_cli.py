@@ -172,3 +172,35 @@ def test_the_command_works_from_another_folder(tmp_path):
                             env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(",".join(INPUT + REFERENCE))
+
+
+def test_validate_accepts_benchmark_files_too():
+    paths = sorted((ROOT / "benchmarks").glob("*.yaml"))
+    result = run("validate", *paths)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_score_with_a_benchmark_adds_its_columns_and_states_its_source(write, tmp_path):
+    text = fill_template(run("template", "tradeoffs").stdout, {"ann": 2, "bob": 4})
+    out = tmp_path / "scores.csv"
+    result = run("score", "tradeoffs", write("a.csv", text), "--benchmark",
+                 "synthetic-tradeoffs", "-o", out)
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(out)
+    assert list(table.columns) == SCORE_COLUMNS + ["benchmark_percentile", "benchmark_median",
+                                                   "benchmark_p75"]
+    assert table["benchmark_percentile"].between(0, 100).all()
+    assert "SYNTHETIC: ILLUSTRATION ONLY" in result.stderr
+
+
+@pytest.mark.parametrize(("benchmark", "message"), [
+    ("synthetic-commitment", "not comparable"),
+    ("forrester-anz-2017", "context only"),
+    ("nonexistent", "no such file or shipped benchmark"),
+])
+def test_score_refuses_a_benchmark_that_does_not_fit(write, tmp_path, benchmark, message):
+    text = fill_template(run("template", "tradeoffs").stdout, {"ann": 2})
+    out = tmp_path / "scores.csv"
+    result = run("score", "tradeoffs", write("a.csv", text), "--benchmark", benchmark, "-o", out)
+    assert result.returncode == 1 and message in result.stderr
+    assert not out.exists()

@@ -219,7 +219,7 @@ def test_three_participants_answer_at_once_and_the_facilitator_sees_results(serv
     text = found["results_text"]
     assert "Participants who answered" in text and "3" in text
     assert "Overall level" in text and "Developing" in text or "Aware" in text
-    assert found["charts"] == 3
+    assert found["charts"] >= 3  # scores, heatmap, allocation (and the context panel's)
     assert "stop the monthly product push" in text
     assert "Ann Executive" not in text  # names stay hidden until the facilitator shows them
     assert found["after_restart"] == 8

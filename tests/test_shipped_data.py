@@ -62,3 +62,31 @@ def test_the_ranking_and_allocation_offer_the_same_priorities():
     rank = next(x for x in q.questions if x.type == "ranking")
     alloc = next(x for x in q.questions if x.type == "allocation")
     assert rank.option_ids == alloc.option_ids
+
+
+def test_every_shipped_benchmark_loads_and_its_dimensions_exist_in_its_questionnaire():
+    from assessment.benchmarks import SYNTHETIC_LABEL, load_shipped_benchmarks
+
+    benchmarks = load_shipped_benchmarks(SHIPPED)
+    assert {"xm-institute-2024", "forrester-anz-2017"} <= set(benchmarks)
+    for b in benchmarks.values():
+        assert b.provenance.source and b.provenance.sample > 0 and b.provenance.year
+        if b.kind == "scores":
+            q = SHIPPED[b.questionnaire]
+            assert b.questionnaire_version == q.version
+            assert {d.dimension for d in b.dimensions} <= {d.id for d in q.dimensions} | {
+                "overall"}
+            if b.provenance.synthetic:
+                assert SYNTHETIC_LABEL in b.provenance.line().lower()
+
+
+def test_the_published_stage_figures_are_as_cited():
+    from assessment.benchmarks import load_shipped_benchmarks
+
+    b = load_shipped_benchmarks(SHIPPED)
+    xm = {s.name: s.percent for s in b["xm-institute-2024"].stages}
+    assert xm == {"Investigate": 41, "Initiate": 30, "Mobilize": 18, "Scale": None, "Embed": 2}
+    assert b["xm-institute-2024"].provenance.sample == 234
+    forrester = {s.name: s.percent for s in b["forrester-anz-2017"].stages}
+    assert forrester == {"Naive": 31, "Aware": 27, "Committed": 38, "Obsessed": 4}
+    assert b["forrester-anz-2017"].provenance.sample == 45

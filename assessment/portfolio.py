@@ -1,0 +1,41 @@
+"""A consultant's own data across clients: benchmarks built from completed workshops."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from .benchmarks import OWN_DATA_SOURCE, Provenance, ScoreBenchmark, distribution
+from .model import Questionnaire
+from .store import Store
+from .workshop import results
+
+
+def build_benchmark(store: Store, questionnaire: Questionnaire, sector: str = "",
+                    size_band: str = "", region: str = "", title: str = "",
+                    bid: str = "") -> ScoreBenchmark:
+    """A score distribution over the latest completed workshop of each matching client.
+
+    Raises BenchmarkError when fewer than five organisations match.
+    """
+    scores: dict[str, list[float]] = {d.id: [] for d in questionnaire.dimensions}
+    scores["overall"] = []
+    organisations = 0
+    for workshop in store.completed_workshops(questionnaire.id, sector, size_band, region):
+        frame = store.answer_frame(workshop.id, questionnaire.id)
+        table = results(frame, questionnaire).scores
+        if table["score"].notna().any():
+            organisations += 1
+            for dim, value in zip(table["dimension"], table["score"], strict=True):
+                scores[dim].append(float(value))
+    filters = [f"{name} {value}" for name, value in (("sector", sector), ("size band", size_band),
+                                                     ("region", region)) if value]
+    population = ("clients of this installation" + (f" ({', '.join(filters)})" if filters else "")
+                  + ": the latest completed workshop of each")
+    provenance = Provenance(
+        title=title or f"Own clients: {questionnaire.title}",
+        source=OWN_DATA_SOURCE, year=date.today().year, sample=organisations,
+        sample_unit="organisations", population=population,
+        method=("team dimension scores by this tool's scoring rules, one per organisation; "
+                "percentiles by linear interpolation; figures rounded to 0.1"))
+    return distribution(scores, organisations, questionnaire, provenance,
+                        bid or f"own-{questionnaire.id}-{date.today():%Y%m%d}")
