@@ -90,3 +90,10 @@ def test_the_published_stage_figures_are_as_cited():
     forrester = {s.name: s.percent for s in b["forrester-anz-2017"].stages}
     assert forrester == {"Naive": 31, "Aware": 27, "Committed": 38, "Obsessed": 4}
     assert b["forrester-anz-2017"].provenance.sample == 45
+
+
+def test_every_option_that_speaks_for_a_dimension_names_a_shipped_one():
+    dimensions = {d.id for q in SHIPPED.values() for d in q.dimensions}
+    linked = [o.dimension for q in SHIPPED.values() for x in q.questions for o in x.options
+              if o.dimension]
+    assert linked and set(linked) <= dimensions
