@@ -16,5 +16,6 @@ pages = [
             default=arriving),
     st.Page("app_pages/facilitator.py", title="Facilitator", icon=":material/co_present:"),
     st.Page("app_pages/results.py", title="Results", icon=":material/insights:"),
+    st.Page("app_pages/plan.py", title="Change plan", icon=":material/checklist:"),
 ]
 st.navigation(pages).run()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from assessment.actions import load_actions
 from assessment.benchmarks import load_shipped_benchmarks
 from assessment.questionnaire import load_shipped
 from assessment.store import Store, Workshop, database_url
@@ -31,6 +32,13 @@ def questionnaires() -> dict:
 def benchmarks() -> dict:
     """The benchmark files in benchmarks/, parsed once per process and cross-checked."""
     return load_shipped_benchmarks(questionnaires())
+
+
+@st.cache_resource(show_spinner=False)
+def action_library():
+    """The action library, parsed once per process and checked against the dimensions."""
+    return load_actions(dimensions={d.id for q in questionnaires().values()
+                                    for d in q.dimensions})
 
 
 def signed_in_workshop(store: Store) -> Workshop | None:

@@ -119,3 +119,26 @@ def stage_distribution(stages) -> alt.Chart:
         x=alt.X("stage:N", sort=list(data["stage"])),
         y=alt.Y("percent:Q", impute=alt.ImputeParams(value=0)), text="label:N")
     return (bars + text).properties(height=180)
+
+
+def impact_effort(plan: pd.DataFrame) -> alt.LayerChart:
+    """Each action by effort and impact, the quick-win corner shaded."""
+    data = plan[["priority", "action", "dimension", "effort", "impact", "phase"]].copy()
+    effort = data["effort"].map({"S": 1, "M": 2, "L": 3}).astype(float)
+    # A small fixed spread, so that actions with equal effort and impact stay visible.
+    data["x"] = effort + ((data["priority"] % 7) - 3) * 0.06
+    data["y"] = data["impact"] + (((data["priority"] * 3) % 7) - 3) * 0.05
+    corner = pd.DataFrame({"x": [0.5], "x2": [1.5], "y": [3.5], "y2": [5.5],
+                           "t": ["Quick wins"]})
+    shade = alt.Chart(corner).mark_rect(color="#d4edda", opacity=0.7).encode(
+        x="x:Q", x2="x2:Q", y="y:Q", y2="y2:Q")
+    label = alt.Chart(corner).mark_text(align="left", dx=6, dy=10, color="#2e7d32",
+                                        fontWeight="bold").encode(x="x:Q", y="y2:Q", text="t:N")
+    axis_x = alt.Axis(values=[1, 2, 3], labelExpr="['', 'S', 'M', 'L'][datum.value]")
+    dots = alt.Chart(data).mark_circle(size=90, opacity=0.8).encode(
+        x=alt.X("x:Q", scale=alt.Scale(domain=[0.5, 3.5]), title="Effort", axis=axis_x),
+        y=alt.Y("y:Q", scale=alt.Scale(domain=[0.5, 5.5]), title="Impact",
+                axis=alt.Axis(values=[1, 2, 3, 4, 5])),
+        color=alt.Color("dimension:N", title="Dimension"),
+        tooltip=["priority", "action", "dimension", "effort", "impact", "phase"])
+    return (shade + label + dots).properties(height=320)

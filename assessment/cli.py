@@ -60,6 +60,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="add benchmark_percentile, benchmark_median and benchmark_p75 columns")
     p.set_defaults(run=cmd_score)
 
+    p = commands.add_parser("plan", help="a prioritised action plan as an Excel workbook",
+                            description="Score responses, rank the action library's actions "
+                                        "against the gaps and write the Excel action plan.")
+    p.add_argument("questionnaire", metavar="QUESTIONNAIRE", help="a path or a shipped id")
+    p.add_argument("responses", metavar="RESPONSES", help="CSV or XLSX in the long format")
+    p.add_argument("--xlsx", metavar="OUT", required=True, help="the workbook to write")
+    p.add_argument("--benchmark", metavar="ID_OR_PATH",
+                   help="targets at the benchmark's top quartile, and its figures in the plan")
+    p.add_argument("--assessment", metavar="NAME",
+                   help="which assessment of the file (needed when it holds several)")
+    p.add_argument("--client", default="", help="the client's name for the Summary sheet")
+    p.set_defaults(run=cmd_plan)
+
     p = commands.add_parser("benchmark", help="build a benchmark from your own assessments",
                             description="Benchmarks from the completed workshops in the store "
                                         "(DATABASE_URL).")
@@ -203,6 +216,44 @@ def cmd_score(args) -> int:
         print("\nMean points per option")
         print(alloc.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     return 0
+
+
+def cmd_plan(args) -> int:
+    from .actions import load_actions
+    from .export import save_workbook
+    from .report import build_report, score_file
+
+    q = _questionnaire(args.questionnaire)
+    benchmark = find_benchmark(args.benchmark, {q.id: q}) if args.benchmark else None
+    if benchmark is not None:
+        check_comparable(benchmark, q)
+    answers = load_answers(args.responses, q)
+    present = list(dict.fromkeys(answers["assessment"].astype(str)))
+    if args.assessment is None and len(present) > 1:
+        print(f"{args.responses} holds {len(present)} assessments: {', '.join(present)}; "
+              f"choose one with --assessment NAME", file=sys.stderr)
+        return 1
+    name = args.assessment or present[0]
+    if name not in present:
+        print(f"no assessment {name!r} in {args.responses}; it holds: {', '.join(present)}",
+              file=sys.stderr)
+        return 1
+    answers = answers[answers["assessment"].astype(str) == name].reset_index(drop=True)
+    library = load_actions(dimensions={d.id for d in q.dimensions} | _all_dimensions())
+    report, plan = build_report(
+        [score_file(answers, q)], library, reference=f"file {Path(args.responses).name}, "
+        f"assessment {name}, questionnaire {q.id} {q.version}", client=args.client or name,
+        title=f"{q.title}: {name}", benchmarks={q.id: benchmark} if benchmark else {})
+    save_workbook(report, args.xlsx)
+    print(f"wrote {args.xlsx}: {len(plan)} actions for {name}", file=sys.stderr)
+    return 0
+
+
+def _all_dimensions() -> set[str]:
+    try:
+        return {d.id for q in load_shipped().values() for d in q.dimensions}
+    except DataFileError:
+        return set()
 
 
 def cmd_benchmark_build(args) -> int:

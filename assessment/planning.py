@@ -185,16 +185,16 @@ def make_plan(dimension_gaps: list[DimensionGap], library: ActionLibrary,
     remaining = sorted(candidates, key=key)
     placed: list[str] = []
     phase_of: dict[str, int] = {}
+    def ready(action_id: str) -> bool:
+        return all(d in phase_of for d in candidates[action_id][0].depends_on if d in candidates)
+
     while remaining:
-        for i, action_id in enumerate(remaining):
-            deps = [d for d in candidates[action_id][0].depends_on if d in candidates]
-            if all(d in phase_of for d in deps):
-                break
-        else:  # cannot happen with a validated (acyclic) library; never loop forever
-            i, action_id = 0, remaining[0]
-            deps = []
-        remaining.pop(i)
+        # The best-ranked action whose dependencies are placed; a validated (acyclic) library
+        # always has one, and falling back to the first keeps this from ever looping forever.
+        action_id = next((a for a in remaining if ready(a)), remaining[0])
+        remaining.remove(action_id)
         action = candidates[action_id][0]
+        deps = [d for d in action.depends_on if d in phase_of]
         phase_of[action_id] = max([EFFORT_PHASE[action.effort], *(phase_of[d] for d in deps)])
         placed.append(action_id)
 

@@ -23,7 +23,7 @@ DEFAULT_ASSESSMENT = "default"
 NOT_APPLICABLE = ("n/a", "na")
 MAX_REPORTED = 20
 ANSWER_COLUMNS = ("row", "assessment", "respondent", "role", "question", "option", "value",
-                  "text", "comment")
+                  "text", "raw", "comment")
 TYPE_CODES = {"level": 0, "likert": 1, "allocation": 2, "ranking": 3, "choice": 4, "text": 5}
 UNKNOWN_TYPE = 6
 
@@ -201,7 +201,7 @@ def validate(columns: dict[str, Column], n: int, questionnaire: Questionnaire,
 
     The result has ANSWER_COLUMNS: `row` is the file row (header = 1); `value` is the number
     given (NaN when not answered, and for choice and text); `text` the answer of choice and
-    text questions; the text columns are categorical.
+    text questions; `raw` the value as written; the text columns are categorical.
     """
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
@@ -319,6 +319,7 @@ def validate(columns: dict[str, Column], n: int, questionnaire: Questionnaire,
         "value": value,
         "text": pd.Categorical.from_codes(text_codes, categories=pd.Index(vcol.uniques,
                                                                           dtype=object)),
+        "raw": vcol.categorical(),
         "comment": col["comment"].categorical(),
     })
 

@@ -105,6 +105,30 @@ notes = sa.Table(
 )
 
 
+targets = sa.Table(
+    "targets", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id"), nullable=False),
+    sa.Column("dimension_id", sa.String(100), nullable=False),
+    sa.Column("target", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("workshop_id", "dimension_id", name="one_target_per_dimension"),
+)
+
+plan_items = sa.Table(
+    "plan_items", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id"), nullable=False),
+    sa.Column("action_id", sa.String(100), nullable=False),
+    sa.Column("owner", sa.String(200), nullable=False, server_default=""),
+    sa.Column("due", sa.Date),
+    sa.Column("status", sa.String(20), nullable=False, server_default="Not started"),
+    sa.Column("notes", sa.Text, nullable=False, server_default=""),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("workshop_id", "action_id", name="one_edit_per_action"),
+)
+
+
 class StoreError(Exception):
     """Something a user asked of the store that cannot be done; the message says why."""
 
@@ -458,6 +482,60 @@ class Store:
             return pd.DataFrame(db.execute(sa.select(notes).where(
                 notes.c.workshop_id == workshop_id).order_by(notes.c.id)).mappings().all(),
                 columns=[c.name for c in notes.columns])
+
+    # ---------------------------------------------------------------- plan
+
+    def _upsert(self, table: sa.Table, keys: list[str], rows: list[dict], update: list[str]):
+        insert = (postgresql.insert if self.engine.dialect.name == "postgresql"
+                  else sqlite.insert)(table)
+        statement = insert.on_conflict_do_update(
+            index_elements=keys, set_={c: insert.excluded[c] for c in update})
+        with self.engine.begin() as db:
+            db.execute(statement, rows)
+
+    def set_targets(self, workshop_id: int, values: dict[str, float]) -> None:
+        """The team's targets per dimension (replacing earlier ones for those dimensions)."""
+        if values:
+            stamp = now()
+            self._upsert(targets, ["workshop_id", "dimension_id"],
+                         [dict(workshop_id=workshop_id, dimension_id=d, target=float(t),
+                               updated_at=stamp) for d, t in values.items()],
+                         ["target", "updated_at"])
+
+    def targets(self, workshop_id: int) -> dict[str, float]:
+        with self.engine.connect() as db:
+            rows = db.execute(sa.select(targets.c.dimension_id, targets.c.target).where(
+                targets.c.workshop_id == workshop_id)).all()
+        return {d: t for d, t in rows}
+
+    def save_plan_edits(self, workshop_id: int, edits: list[dict]) -> None:
+        """Owner, due date, status and notes per action (action_id in each dict)."""
+        from .planning import STATUSES
+
+        stamp = now()
+        rows = []
+        for e in edits:
+            status = e.get("status") or STATUSES[0]
+            if status not in STATUSES:
+                raise StoreError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+            due = e.get("due")
+            if isinstance(due, datetime):
+                due = due.date()
+            if due is not None and pd.isna(due):
+                due = None
+            rows.append(dict(workshop_id=workshop_id, action_id=e["action_id"],
+                             owner=str(e.get("owner") or "")[:200], due=due, status=status,
+                             notes=str(e.get("notes") or "")[:MAX_TEXT], updated_at=stamp))
+        if rows:
+            self._upsert(plan_items, ["workshop_id", "action_id"], rows,
+                         ["owner", "due", "status", "notes", "updated_at"])
+
+    def plan_edits(self, workshop_id: int) -> dict[str, dict]:
+        with self.engine.connect() as db:
+            rows = db.execute(sa.select(plan_items).where(
+                plan_items.c.workshop_id == workshop_id)).mappings().all()
+        return {r["action_id"]: {"owner": r["owner"], "due": r["due"], "status": r["status"],
+                                 "notes": r["notes"]} for r in rows}
 
     def is_empty(self) -> bool:
         with self.engine.connect() as db:

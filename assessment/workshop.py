@@ -88,6 +88,7 @@ class Results:
     """Everything the results page shows for one questionnaire."""
 
     questionnaire: Questionnaire
+    answers: pd.DataFrame         # validated answers (responses.ANSWER_COLUMNS)
     scores: pd.DataFrame          # per dimension and overall (scoring.SCORE_COLUMNS)
     respondents: pd.DataFrame     # per participant and dimension
     agenda: pd.DataFrame          # scored questions, most disagreement first
@@ -114,6 +115,7 @@ def results(frame: pd.DataFrame, questionnaire: Questionnaire,
         people["name"] = people["respondent"].astype(int).map(names)
     return Results(
         questionnaire=questionnaire,
+        answers=answers,
         scores=table,
         respondents=people,
         agenda=disagreement_agenda(answers, questionnaire),

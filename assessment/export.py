@@ -1,0 +1,351 @@
+"""The Excel action plan (openpyxl), and reading an edited one back."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+from openpyxl.chart import BarChart, Reference
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.table import Table, TableStyleInfo
+
+from .planning import STATUSES, DimensionGap
+
+SHEETS = ("Summary", "Scores", "Action plan", "Trade-offs", "Responses", "Method")
+PLAN_COLUMNS = ("Priority", "Dimension", "Action", "Why", "Effort", "Impact", "Phase", "Owner",
+                "Due", "Status", "Measure of success")
+EDITABLE = ("Owner", "Due", "Status")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Characters a worksheet cannot hold (XML 1.0 control characters): removed, never a crash.
+ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+TITLE_FONT = Font(bold=True, size=14, color="1F4E79")
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+class WorkbookError(Exception):
+    """An uploaded workbook that cannot be read back as this plan; the message says why."""
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    """Everything the workbook shows."""
+
+    reference: str
+    client: str
+    title: str
+    made: date
+    participants: int
+    scores: pd.DataFrame          # questionnaire, dimension, name, score, level, sd, agreement,
+                                  # coverage, respondents (+ benchmark_percentile, _median)
+    gaps: list[DimensionGap]
+    plan: pd.DataFrame            # planning.plan_frame, edits applied
+    allocations: pd.DataFrame     # label, mean_points, respondents
+    stop_doing: list[str]
+    responses: pd.DataFrame       # respondent, role, questionnaire, question, text, option,
+                                  # value, comment
+    benchmark_line: str = ""
+    method: list[tuple[str, str]] = field(default_factory=list)
+
+
+def safe(value):
+    """A value fit for a cell: user text stays text, illegal characters go."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return value.date() if isinstance(value, pd.Timestamp) else value
+    if isinstance(value, str):
+        return ILLEGAL.sub("", value)
+    return value
+
+
+def put(ws, row: int, column: int, value, number_format: str | None = None):
+    """Write one cell; text that starts like a formula is stored as text, never as a formula."""
+    cell = ws.cell(row=row, column=column)
+    value = safe(value)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"  # openpyxl would otherwise turn "=..." into a formula
+        if value.startswith(FORMULA_START):
+            cell.quotePrefix = True  # and Excel shows it as typed, with no formula behind it
+    if number_format:
+        cell.number_format = number_format
+    return cell
+
+
+def header(ws, row: int, names, widths=None) -> None:
+    for i, name in enumerate(names, start=1):
+        cell = put(ws, row, i, name)
+        cell.fill, cell.font = HEADER_FILL, HEADER_FONT
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for i, width in enumerate(widths or [], start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+
+
+def _number(value):
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def workbook(report: PlanReport) -> openpyxl.Workbook:
+    """The action plan workbook, sheets in SHEETS order."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    wb.properties.title = f"Customer-centricity action plan: {report.client}"
+    wb.properties.identifier = report.reference
+    _summary(wb.create_sheet("Summary"), report)
+    _scores(wb.create_sheet("Scores"), report)
+    _plan(wb.create_sheet("Action plan"), report)
+    _tradeoffs(wb.create_sheet("Trade-offs"), report)
+    _responses(wb.create_sheet("Responses"), report)
+    _method(wb.create_sheet("Method"), report)
+    return wb
+
+
+def workbook_bytes(report: PlanReport) -> bytes:
+    buffer = io.BytesIO()
+    workbook(report).save(buffer)
+    return buffer.getvalue()
+
+
+def save_workbook(report: PlanReport, path: Path | str) -> None:
+    """Write the whole file or nothing."""
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        workbook(report).save(tmp)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _summary(ws, report: PlanReport) -> None:
+    put(ws, 1, 1, "Customer-centricity maturity: action plan").font = TITLE_FONT
+    facts = [("Client", report.client), ("Assessment", report.title),
+             ("Date", report.made), ("Participants", report.participants),
+             ("Benchmark", report.benchmark_line or "none chosen"),
+             ("Reference", report.reference)]
+    for i, (name, value) in enumerate(facts, start=3):
+        put(ws, i, 1, name).font = Font(bold=True)
+        put(ws, i, 2, value, "yyyy-mm-dd" if isinstance(value, date) else None).alignment = WRAP
+    top = len(facts) + 4
+    names = ["Questionnaire", "Dimension", "Score", "Level", "Benchmark median",
+             "Benchmark percentile"]
+    header(ws, top, names, [22, 36, 10, 18, 18, 20])
+    rows = report.scores
+    chart_rows = []
+    for r, row in enumerate(rows.itertuples(), start=top + 1):
+        put(ws, r, 1, row.questionnaire)
+        put(ws, r, 2, row.name)
+        put(ws, r, 3, _number(row.score), "0.00")
+        put(ws, r, 4, row.level)
+        put(ws, r, 5, _number(getattr(row, "benchmark_median", None)), "0.0")
+        put(ws, r, 6, _number(getattr(row, "benchmark_percentile", None)), "0")
+        if row.dimension != "overall":
+            chart_rows.append(r)
+    if chart_rows:
+        # A native chart over the dimension rows (they are contiguous per questionnaire; the
+        # chart spans the whole block, overall rows included, labelled as such).
+        chart = BarChart()
+        chart.type = "bar"
+        chart.title = "Score by dimension"
+        chart.y_axis.title = "Score"
+        chart.y_axis.scaling.min = 1
+        chart.y_axis.scaling.max = 5
+        chart.legend = None
+        first, last = top + 1, top + len(rows)
+        chart.add_data(Reference(ws, min_col=3, min_row=top, max_row=last), titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=2, min_row=first, max_row=last))
+        chart.height, chart.width = max(7, 0.6 * len(rows)), 18
+        ws.add_chart(chart, f"H{top}")
+    ws.column_dimensions["B"].width = 60 if ws.column_dimensions["B"].width < 60 else 60
+
+
+def _scores(ws, report: PlanReport) -> None:
+    names = ["Questionnaire", "Dimension", "Score", "Level", "Target", "Gap", "SD", "Agreement",
+             "Coverage", "Percentile", "Respondents"]
+    header(ws, 1, names, [18, 36, 9, 18, 9, 9, 9, 11, 11, 11, 12])
+    targets = {g.dimension: g for g in report.gaps}
+    for r, row in enumerate(report.scores.itertuples(), start=2):
+        gap = targets.get(row.dimension)
+        put(ws, r, 1, row.questionnaire)
+        put(ws, r, 2, row.name)
+        put(ws, r, 3, _number(row.score), "0.00")
+        put(ws, r, 4, row.level)
+        put(ws, r, 5, gap.target if gap else None, "0.00")
+        put(ws, r, 6, gap.gap if gap else None, "0.00")
+        put(ws, r, 7, _number(row.sd), "0.00")
+        put(ws, r, 8, _number(row.agreement), "0.00")
+        put(ws, r, 9, _number(row.coverage), "0%")
+        put(ws, r, 10, _number(getattr(row, "benchmark_percentile", None)), "0")
+        put(ws, r, 11, int(row.respondents))
+    ws.freeze_panes = "A2"
+
+
+def _plan(ws, report: PlanReport) -> None:
+    header(ws, 1, PLAN_COLUMNS, [9, 24, 40, 70, 8, 8, 14, 22, 12, 14, 50])
+    plan = report.plan
+    for r, row in enumerate(plan.itertuples(), start=2):
+        values = [row.priority, row.dimension, row.action, row.why, row.effort, row.impact,
+                  row.phase, row.owner, row.due, row.status, row.measure]
+        for c, value in enumerate(values, start=1):
+            cell = put(ws, r, c, value, "yyyy-mm-dd" if c == 9 else None)
+            if c in (3, 4, 11):
+                cell.alignment = WRAP
+    last = max(2, len(plan) + 1)
+    ws.freeze_panes = "A2"
+    table = Table(displayName="ActionPlan", ref=f"A1:K{last}")
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    ws.add_table(table)
+    status = DataValidation(type="list", formula1='"' + ",".join(STATUSES) + '"',
+                            allow_blank=True, showErrorMessage=True,
+                            errorTitle="Status", error="Choose one of: " + ", ".join(STATUSES))
+    ws.add_data_validation(status)
+    status.add(f"J2:J{max(last, 500)}")
+    due = DataValidation(type="date", operator="greaterThan", formula1="36526",
+                         allow_blank=True, showErrorMessage=True, errorTitle="Due",
+                         error="Enter a date")
+    ws.add_data_validation(due)
+    due.add(f"I2:I{max(last, 500)}")
+    rows = f"A2:K{max(last, 500)}"
+    ws.conditional_formatting.add(rows, FormulaRule(
+        formula=['AND($I2<>"",$I2<TODAY(),$J2<>"Done",$J2<>"Dropped")'],
+        fill=PatternFill("solid", fgColor="F8D7DA"), font=Font(color="9C0006")))
+    ws.conditional_formatting.add(rows, FormulaRule(
+        formula=['$J2="Done"'], fill=PatternFill("solid", fgColor="D4EDDA")))
+
+
+def _tradeoffs(ws, report: PlanReport) -> None:
+    put(ws, 1, 1, "Where the team would put effort and money (mean points)").font = TITLE_FONT
+    header(ws, 2, ["Priority", "Mean points", "Respondents"], [60, 14, 14])
+    r = 3
+    for row in report.allocations.itertuples():
+        put(ws, r, 1, row.label)
+        put(ws, r, 2, float(row.mean_points), "0.0")
+        put(ws, r, 3, int(row.respondents))
+        r += 1
+    if report.allocations.empty:
+        put(ws, r, 1, "No allocation answers.")
+        r += 1
+    r += 1
+    put(ws, r, 1, "What we will stop doing or give up (the team's own words)").font = TITLE_FONT
+    r += 1
+    for text in report.stop_doing or ["No answers."]:
+        put(ws, r, 1, text).alignment = WRAP
+        r += 1
+
+
+def _responses(ws, report: PlanReport) -> None:
+    names = ["Respondent", "Role", "Questionnaire", "Question", "Question text", "Option",
+             "Answer", "Comment"]
+    header(ws, 1, names, [12, 12, 16, 10, 60, 22, 30, 40])
+    for r, row in enumerate(report.responses.itertuples(index=False), start=2):
+        for c, value in enumerate(row, start=1):
+            put(ws, r, c, value).alignment = WRAP if c in (5, 7, 8) else Alignment()
+    ws.freeze_panes = "A2"
+
+
+def _method(ws, report: PlanReport) -> None:
+    header(ws, 1, ["Topic", "How it is computed"], [28, 120])
+    rows = [("Reference", report.reference), *report.method]
+    for r, (topic, text) in enumerate(rows, start=2):
+        put(ws, r, 1, topic).font = Font(bold=True)
+        put(ws, r, 2, text).alignment = WRAP
+
+
+# ---------------------------------------------------------------- reading an edited plan back
+
+@dataclass(frozen=True)
+class Change:
+    action: str
+    column: str
+    old: object
+    new: object
+
+
+def read_plan(data: bytes | Path | str, reference: str) -> pd.DataFrame:
+    """The Action plan sheet of an uploaded workbook: Action, Owner, Due, Status per row.
+
+    Refuses a workbook made for another workshop, or one whose edited cells cannot be read.
+    """
+    try:
+        source = io.BytesIO(data) if isinstance(data, bytes) else data
+        wb = openpyxl.load_workbook(source, data_only=True)
+    except Exception as e:  # openpyxl raises many kinds on a file that is not a workbook
+        raise WorkbookError(f"this is not an Excel workbook ({type(e).__name__})") from None
+    found = wb.properties.identifier or _method_reference(wb)
+    if found != reference:
+        raise WorkbookError(f"this workbook belongs to another plan ({found or 'no reference'}); "
+                            f"this one is {reference}")
+    if "Action plan" not in wb.sheetnames:
+        raise WorkbookError("the workbook has no 'Action plan' sheet")
+    ws = wb["Action plan"]
+    head = [str(c.value or "").strip() for c in ws[1]]
+    missing = [c for c in ("Action", *EDITABLE) if c not in head]
+    if missing:
+        raise WorkbookError(f"the Action plan sheet is missing column(s): {', '.join(missing)}")
+    index = {name: head.index(name) for name in ("Action", *EDITABLE)}
+    rows, problems = [], []
+    for number, cells in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+        action = cells[index["Action"]]
+        if action is None or str(action).strip() == "":
+            continue
+        owner = cells[index["Owner"]]
+        due = cells[index["Due"]]
+        status = cells[index["Status"]]
+        if isinstance(due, datetime):
+            due = due.date()
+        elif due not in (None, ""):
+            try:
+                due = date.fromisoformat(str(due).strip()[:10])
+            except ValueError:
+                problems.append(f"row {number}, column Due: {due!r} is not a date")
+                continue
+        else:
+            due = None
+        status = str(status or "").strip()
+        if status not in STATUSES:
+            problems.append(f"row {number}, column Status: {status!r} is not one of "
+                            f"{', '.join(STATUSES)}")
+            continue
+        rows.append({"action": str(action).strip(), "owner": str(owner or "").strip(),
+                     "due": due, "status": status})
+    if problems:
+        raise WorkbookError("; ".join(problems[:10]))
+    return pd.DataFrame(rows, columns=["action", "owner", "due", "status"])
+
+
+def _method_reference(wb) -> str:
+    if "Method" not in wb.sheetnames:
+        return ""
+    for topic, text in wb["Method"].iter_rows(min_row=2, max_col=2, values_only=True):
+        if topic == "Reference":
+            return str(text or "")
+    return ""
+
+
+def plan_changes(current: pd.DataFrame, uploaded: pd.DataFrame) -> list[Change]:
+    """Edits to owner, due date and status, matched on the action title."""
+    now = current.set_index("action")
+    changes = []
+    for row in uploaded.itertuples():
+        if row.action not in now.index:
+            continue  # a row the team added by hand: not part of this plan
+        before = now.loc[row.action]
+        for column, new in (("owner", row.owner), ("due", row.due), ("status", row.status)):
+            old = before[column]
+            old = old.date() if isinstance(old, pd.Timestamp) else old
+            if (old or None) != (new or None):
+                changes.append(Change(row.action, column, old, new))
+    return changes
