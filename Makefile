@@ -28,7 +28,7 @@ bench: setup
 	$(PY) bench/score_bench.py
 
 validate: setup
-	$(PY) -m assessment validate questionnaires/*.yaml
+	$(PY) -m assessment validate questionnaires/*.yaml questionnaires/actions/*.yaml benchmarks/*.yaml
 
 clean:
 	rm -rf .venv .pytest_cache .ruff_cache .hypothesis

@@ -60,6 +60,12 @@ def sign_out() -> None:
     st.session_state.pop("facilitator_workshop", None)
 
 
+def sentence(message: str) -> str:
+    """A message with its first letter capitalised and the rest (ids, codes) untouched."""
+    message = str(message)
+    return message[:1].upper() + message[1:]
+
+
 def join_link(code: str) -> str:
     """The link participants open to join; the host is the one this page was opened on."""
     base = (st.context.url or "").split("?")[0].rstrip("/")

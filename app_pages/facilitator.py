@@ -8,6 +8,7 @@ from app_pages.common import (
     join_link,
     open_store,
     questionnaires,
+    sentence,
     sign_in,
     sign_out,
     signed_in_workshop,
@@ -21,21 +22,18 @@ REFRESH_SECONDS = 3
 
 
 def open_existing() -> None:
-    workshops = store.workshops()
-    if not workshops:
-        st.info("No workshops yet: create one in the other tab.")
-        return
+    # Workshops are opened by code and key, never picked from a list: the list of clients is
+    # itself confidential.
     with st.form("open_workshop"):
-        chosen = st.selectbox(
-            "Workshop", workshops, key="open_choice",
-            format_func=lambda w: f"{w.client_name} · {w.title} · code {w.code}")
+        code = st.text_input("Join code", max_chars=6, key="open_code")
         key = st.text_input("Facilitator key", type="password", key="open_key",
                             help="Shown once when the workshop was created.")
         submitted = st.form_submit_button("Open workshop", type="primary")
     if submitted:
-        if sign_in(store, chosen, key):
+        workshop = store.workshop_by_code(code)
+        if workshop is not None and sign_in(store, workshop, key):
             st.rerun()
-        st.error("That key does not open this workshop.")
+        st.error("That code and key do not open a workshop.")
 
 
 def create_new() -> None:
@@ -61,7 +59,7 @@ def create_new() -> None:
         client = existing or store.create_client(name, sector, size, region)
         workshop, key = store.create_workshop(client.id, title, chosen)
     except StoreError as e:
-        st.error(str(e).capitalize())
+        st.error(sentence(e))
         return
     st.session_state["facilitator_workshop"] = workshop.id
     st.session_state["new_key"] = key
@@ -121,10 +119,12 @@ else:
         store.set_answering_open(workshop.id, True)
         st.rerun()
 if workshop.results_revealed:
-    if b2.button("Hide results from participants", key="hide_results"):
+    if b2.button("Hide results", key="hide_results",
+                 help="Participants no longer see the team results"):
         store.set_results_revealed(workshop.id, False)
         st.rerun()
-elif b2.button("Reveal results to participants", key="reveal_results"):
+elif b2.button("Reveal results", key="reveal_results",
+               help="Participants see the team's scores (never anyone's answers)"):
     store.set_results_revealed(workshop.id, True)
     st.rerun()
 if b3.button("Open the results", type="primary", key="to_results"):

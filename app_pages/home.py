@@ -44,5 +44,6 @@ if store.is_empty():
 else:
     demo = next((w for w in store.workshops() if w.is_demo), None)
     if demo is not None:
-        st.caption(f"To look around: the demo workshop ({demo.client_name}) is open in the "
-                   f"facilitator area with the key **{DEMO_KEY}**. Its answers are invented.")
+        st.caption(f"To look around: open the demo workshop ({demo.client_name}) in the "
+                   f"facilitator area with the code **{demo.code}** and the key **{DEMO_KEY}**. "
+                   f"Its client and answers are invented.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import open_store, personal_link, questionnaires
+from app_pages.common import open_store, personal_link, questionnaires, sentence
 from assessment.model import Question, Questionnaire
 from assessment.store import ROLES, StoreError
 from assessment.workshop import is_answered
@@ -49,7 +49,7 @@ def join_form() -> None:
         try:
             _, token = store.join(code, name, role)
         except StoreError as e:
-            st.error(str(e).capitalize())
+            st.error(sentence(e))
             return
         st.query_params.clear()
         st.query_params["p"] = token
@@ -130,6 +130,25 @@ def review(q: Questionnaire, given: dict, pages, go) -> None:
         cols[1].button("Go", key=f"goto.{qid}", on_click=go, args=(i,))
 
 
+def team_results(q: Questionnaire) -> None:
+    """The team's scores once revealed: aggregates only, and only from three participants."""
+    from assessment.workshop import MIN_RESPONDENTS, results
+
+    outcome = results(store.answer_frame(workshop.id, q.id), q)
+    with st.expander("Team results, revealed by the facilitator", expanded=False):
+        if outcome.participants < MIN_RESPONDENTS:
+            st.info(f"Team results appear once at least {MIN_RESPONDENTS} people have answered.")
+            return
+        names = {d.id: d.name for d in q.dimensions} | {"overall": "Overall"}
+        table = outcome.scores.assign(dimension=lambda f: f["dimension"].map(names))
+        st.dataframe(table[["dimension", "score", "level", "respondents"]], hide_index=True,
+                     placeholder="—", column_config={
+                         "dimension": st.column_config.TextColumn("Dimension", width="medium"),
+                         "score": st.column_config.NumberColumn("Score", format="%.2f"),
+                         "level": "Level", "respondents": "People"})
+        st.caption("Scores of the whole team. Nobody's individual answers are shown.")
+
+
 token = st.query_params.get("p", "")
 me = store.participant_by_token(token) if token else None
 if token and me is None:
@@ -149,7 +168,7 @@ with st.expander("Your personal link: continue on another device"):
 if not workshop.answering_open:
     st.info("The facilitator has closed answering. Your answers are saved and shown below.")
 if st.session_state.get("save_error"):
-    st.error(st.session_state["save_error"].capitalize())
+    st.error(sentence(st.session_state["save_error"]))
 if not available:
     st.warning("This workshop has no questionnaires that this installation knows.")
     st.stop()
@@ -163,6 +182,8 @@ if picked != chosen:
     st.query_params["q"] = picked
     st.query_params["s"] = "0"
 q = shipped[picked]
+if workshop.results_revealed:
+    team_results(q)
 given = store.answers_of(me.id, q.id)
 pages = list(q.pages())
 done = sum(is_answered(x, given) for x in q.questions)
@@ -196,15 +217,3 @@ if section < len(pages):
     label = "Review →" if section == len(pages) - 1 else "Next →"
     following.button(label, key="next", type="primary", on_click=go, args=(section + 1,))
 
-if workshop.results_revealed:
-    st.divider()
-    st.subheader("Team results")
-    st.caption("Shown to everyone once the facilitator reveals them. No individual answers.")
-    from assessment.workshop import results
-
-    outcome = results(store.answer_frame(workshop.id, q.id), q)
-    names = {d.id: d.name for d in q.dimensions} | {"overall": "Overall"}
-    table = outcome.scores.assign(dimension=lambda f: f["dimension"].map(names))
-    st.dataframe(table[["dimension", "score", "level", "respondents"]], hide_index=True,
-                 placeholder="—",
-                 column_config={"score": st.column_config.NumberColumn(format="%.2f")})

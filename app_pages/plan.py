@@ -10,6 +10,7 @@ from app_pages.common import (
     benchmarks,
     open_store,
     questionnaires,
+    sentence,
     signed_in_workshop,
 )
 from assessment import charts
@@ -146,7 +147,7 @@ if upload is not None:
         uploaded = read_plan(upload.getvalue(), reference)
         changes = plan_changes(plan, uploaded)
     except WorkbookError as e:
-        st.error(str(e).capitalize())
+        st.error(sentence(e))
         changes = None
     if changes == []:
         st.info("The workbook holds no changes to owner, due date or status.")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import benchmarks, open_store, questionnaires, signed_in_workshop
+from app_pages.common import benchmarks, open_store, questionnaires, sentence, signed_in_workshop
 from assessment import charts
 from assessment.benchmarks import SYNTHETIC_LABEL, compare
 from assessment.responses import ResponsesError
 from assessment.store import StoreError
-from assessment.workshop import level_of, results
+from assessment.workshop import MIN_RESPONDENTS, level_of, results
 
 store = open_store()
 shipped = questionnaires()
@@ -104,6 +104,13 @@ m1.metric("Participants who answered", outcome.participants)
 m2.metric("Overall score", "—" if overall["score"] != overall["score"] else
           f"{overall['score']:.2f} / {q.scale.max}")
 m3.metric("Overall level", overall["level"] or "—")
+if 0 < outcome.participants < MIN_RESPONDENTS:
+    st.warning(f"Only {outcome.participants} participant(s) answered: with fewer than "
+               f"{MIN_RESPONDENTS}, a 'team' score shows individuals' answers. Participants do "
+               f"not see results until at least {MIN_RESPONDENTS} have answered.")
+if overall["coverage"] == overall["coverage"] and overall["coverage"] < 0.5:
+    st.warning(f"Only {overall['coverage']:.0%} of the questions have been answered: treat these "
+               f"scores as provisional.")
 
 if outcome.scores["score"].notna().any():
     st.subheader("Scores by dimension")
@@ -129,6 +136,15 @@ if outcome.scores["score"].notna().any():
                 "Agreement", format="%.2f", help="rwg(j): 1 = full agreement, 0 = none"),
             "coverage": st.column_config.NumberColumn("Answered", format="percent"),
         })
+    st.caption("**Score**: the mean of the participants who answered at least half of the "
+               "dimension's questions (**Counted**). **SD**: how far apart their scores are. "
+               "**Agreement** (rwg): 1 when everyone answers alike, 0 when answers are as "
+               "scattered as chance; 0.70 or more is usually read as strong agreement, below "
+               "0.50 as weak. **Answered**: the share of the dimension's questions answered by "
+               "everyone who joined.")
+    with st.expander("What the levels mean"):
+        for level in q.levels:
+            st.markdown(f"**{level.name}** (from {level.threshold:g}): {level.description}")
     st.altair_chart(charts.dimension_scores(outcome.scores, q))
 
     benchmark_section(outcome.scores)
@@ -163,24 +179,29 @@ if outcome.scores["score"].notna().any():
         dimension = st.selectbox("Dimension", [d.id for d in q.dimensions],
                                  format_func=lambda d: dim_names[d], key="agree_dimension")
         value = st.number_input("Agreed score", min_value=float(q.scale.min),
-                                max_value=float(q.scale.max), step=0.5, value=float(q.scale.min),
-                                key="agree_value")
+                                max_value=float(q.scale.max), step=0.1, value=None,
+                                placeholder="the score the team agrees", key="agree_value")
         rationale = st.text_area("Rationale", max_chars=2000, key="agree_rationale")
         if st.form_submit_button("Record agreed score"):
             computed = table.set_index("dimension")["score"].get(dimension)
             try:
+                if value is None:
+                    raise StoreError("enter the agreed score first")
                 store.record_agreed_score(workshop.id, qid, dimension, value, rationale,
                                           computed)
-                st.success(f"Recorded {value:.1f} ({level_of(value, q)}) for "
-                           f"{dim_names[dimension]}.")
+                st.session_state["agreed_message"] = (
+                    f"Recorded {value:.1f} ({level_of(value, q)}) for {dim_names[dimension]}.")
                 st.rerun()
             except StoreError as e:
-                st.error(str(e).capitalize())
+                st.error(sentence(e))
+    if st.session_state.get("agreed_message"):
+        st.success(st.session_state.pop("agreed_message"))
     if len(agreed):
         st.dataframe(agreed.reset_index().assign(
             dimension=lambda f: f["dimension_id"].map(dim_names))[
             ["dimension", "computed_score", "agreed_score", "rationale", "created_at"]],
             hide_index=True, placeholder="—", column_config={
+                "dimension": "Dimension", "rationale": "Rationale",
                 "computed_score": st.column_config.NumberColumn("Computed", format="%.2f"),
                 "agreed_score": st.column_config.NumberColumn("Agreed", format="%.1f"),
                 "created_at": st.column_config.DatetimeColumn("Recorded")})
@@ -191,12 +212,20 @@ if not outcome.allocations.empty or not outcome.texts.empty or not outcome.choic
     st.subheader("Trade-offs")
     if not outcome.allocations.empty:
         alloc = next(x for x in q.questions if x.type == "allocation")
-        st.write(f"**{alloc.text}**: mean points per priority")
+        st.write(f"**{alloc.text.rstrip('.')}**: mean points per priority")
         st.altair_chart(charts.allocation_bars(outcome.allocations,
                                                alloc.total / len(alloc.options)))
+    if not outcome.rankings.empty:
+        rank_question = next(x for x in q.questions if x.type == "ranking")
+        st.write(f"**{rank_question.text.rstrip('.')}**: mean rank (1 = most vital)")
+        st.dataframe(outcome.rankings[["label", "mean_rank", "respondents"]], hide_index=True,
+                     column_config={
+                         "label": st.column_config.TextColumn("Priority", width="large"),
+                         "mean_rank": st.column_config.NumberColumn("Mean rank", format="%.1f"),
+                         "respondents": "Answered by"})
     if not outcome.say_do.empty:
-        st.warning("Say–do gap: the team ranks these among its most vital priorities, yet gives "
-                   "them less than an even share of the points.")
+        st.warning("Say–do gap: the team ranks these clearly among its most vital priorities, "
+                   "yet gives them at most 80% of an even share of the points.")
         st.dataframe(outcome.say_do, hide_index=True, column_config={
             "option": None, "label": "Priority",
             "mean_rank": st.column_config.NumberColumn("Mean rank", format="%.1f"),
@@ -222,7 +251,7 @@ with st.form("note", clear_on_submit=True):
             store.add_note(workshop.id, text, qid)
             st.rerun()
         except StoreError as e:
-            st.error(str(e).capitalize())
+            st.error(sentence(e))
 for note in store.notes(workshop.id).itertuples():
     if note.questionnaire_id == qid:
         st.text(f"{note.created_at:%d %b %H:%M} · {note.text}")

@@ -46,7 +46,16 @@ def load_actions(path: Path | str = ACTIONS_PATH, dimensions: set[str] | None = 
                  shown: str | None = None) -> ActionLibrary:
     """Load and validate an action library; every problem as FILE:LINE: message."""
     shown = shown or str(path)
-    raw = read_yaml(path, shown)
+    return build_actions(read_yaml(path, shown), shown, dimensions, Path(path))
+
+
+def is_action_library(raw) -> bool:
+    return isinstance(raw, dict) and "actions" in raw and "kind" not in raw
+
+
+def build_actions(raw, shown: str, dimensions: set[str] | None = None,
+                  path: Path | None = None) -> ActionLibrary:
+    """Validate parsed YAML as an action library, or raise DataFileError."""
     c = Checker(shown)
     top = c.mapping(raw, 1, "the action library", TOP_FIELDS, TOP_FIELDS)
     if top is None:
@@ -101,7 +110,7 @@ def load_actions(path: Path | str = ACTIONS_PATH, dimensions: set[str] | None = 
               f"dependencies go round in a circle: {' -> '.join(cycle)}")
     if c.problems:
         raise DataFileError(c.problems)
-    return ActionLibrary(version, tuple(actions), Path(path))
+    return ActionLibrary(version, tuple(actions), path)
 
 
 def _find_cycle(actions: list[Action]) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import altair as alt
 import pandas as pd
 
@@ -37,8 +39,12 @@ def respondent_heatmap(people: pd.DataFrame, questionnaire: Questionnaire,
                        show_names: bool) -> alt.LayerChart:
     """Respondents x dimensions, coloured by score; names replaced by numbers unless shown."""
     names = {d.id: d.name for d in questionnaire.dimensions}
-    data = people.copy()
-    order = list(dict.fromkeys(data["respondent"]))
+    # Only respondents who count in a dimension show a score there, as in the table.
+    data = people.assign(score=people["score"].where(people["counts"]))
+    # Numbered in an order that follows neither joining nor names, so that "P6" cannot be
+    # matched with the sixth row of the progress board.
+    order = sorted(dict.fromkeys(data["respondent"]),
+                   key=lambda r: hashlib.sha256(f"heatmap:{r}".encode()).hexdigest())
     anonymous = {r: f"P{i + 1}" for i, r in enumerate(order)}
     if show_names and "name" in data:
         data["who"] = data["name"].fillna(data["respondent"].map(anonymous))
@@ -46,8 +52,10 @@ def respondent_heatmap(people: pd.DataFrame, questionnaire: Questionnaire,
         data["who"] = data["respondent"].map(anonymous)
     data["dimension_name"] = data["dimension"].map(names)
     data["score"] = data["score"].round(2)
+    who_order = [anonymous[r] if not (show_names and "name" in data) else
+                 data.loc[data["respondent"] == r, "who"].iloc[0] for r in order]
     base = alt.Chart(data).encode(
-        x=alt.X("who:N", sort=list(dict.fromkeys(data["who"])), title=None,
+        x=alt.X("who:N", sort=who_order, title=None,
                 axis=alt.Axis(labelAngle=0, orient="top", labelLimit=120)),
         y=alt.Y("dimension_name:N", sort=list(names.values()), title=None,
                 axis=alt.Axis(labelLimit=260)),
@@ -55,10 +63,12 @@ def respondent_heatmap(people: pd.DataFrame, questionnaire: Questionnaire,
     cells = base.mark_rect().encode(
         color=alt.Color("score:Q", scale=alt.Scale(domain=[questionnaire.scale.min,
                                                            questionnaire.scale.max],
-                                                   range=PALETTE), title="Score"),
+                                                   range=PALETTE), title="Score",
+                        legend=alt.Legend(gradientLength=100, padding=8)),
         tooltip=["who", "dimension_name", "score", "answered"],
     )
-    text = base.mark_text(fontSize=11).encode(text=alt.Text("score:Q", format=".1f"))
+    text = base.transform_filter("isValid(datum.score)").mark_text(fontSize=11).encode(
+        text=alt.Text("score:Q", format=".1f"))
     return (cells + text).properties(height=max(120, 44 * len(names)))
 
 

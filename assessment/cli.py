@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .actions import build_actions, is_action_library
 from .benchmarks import (
     BenchmarkError,
     build_benchmark,
@@ -35,12 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "write answer templates and score responses without the app.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = commands.add_parser("validate", help="check questionnaire and benchmark files",
-                            description="Check questionnaire and benchmark files. Exit 0 when all "
-                                        "are valid; else exit 1 with one line per problem: "
-                                        "PATH:LINE: message.")
+    p = commands.add_parser("validate", help="check questionnaire, benchmark and action files",
+                            description="Check questionnaire, benchmark and action library "
+                                        "files. Exit 0 when all are valid; else exit 1 with one "
+                                        "line per problem: PATH:LINE: message.")
     p.add_argument("paths", nargs="+", metavar="PATH",
-                   help="questionnaire or benchmark YAML files")
+                   help="questionnaire, benchmark or action library YAML files")
     p.set_defaults(run=cmd_validate)
 
     p = commands.add_parser("template", help="write a CSV of answers to fill in",
@@ -129,9 +130,13 @@ def cmd_validate(args) -> int:
         questionnaires = load_shipped()
     except DataFileError:
         questionnaires = {}  # shipped files are checked by their own tests; cross-check the rest
+    libraries = []
     for path, raw in raws.items():
         if is_benchmark_file(raw):
             benchmarks.append((path, raw))
+            continue
+        if is_action_library(raw):
+            libraries.append((path, raw))
             continue
         try:
             q = build_questionnaire(raw, path, Path(path))
@@ -142,6 +147,12 @@ def cmd_validate(args) -> int:
             problems.append(f"{path}:1: questionnaire id {q.id!r} is also used by {ids[q.id]}")
         ids.setdefault(q.id, path)
         questionnaires[q.id] = q
+    dimensions = {d.id for q in questionnaires.values() for d in q.dimensions}
+    for path, raw in libraries:
+        try:
+            build_actions(raw, path, dimensions or None, Path(path))
+        except DataFileError as e:
+            problems.extend(e.problems)
     for path, raw in benchmarks:
         try:
             b = build_benchmark(raw, path, Path(path), questionnaires)

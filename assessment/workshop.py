@@ -12,6 +12,9 @@ from .responses import ResponsesError, parse_answers
 from .scoring import allocation_summary, level_names, respondent_scores, score
 
 WORKSHOP_ASSESSMENT = "workshop"
+# Below this many respondents a "team" result shows individuals' answers: flagged to the
+# facilitator, and not revealed to participants.
+MIN_RESPONDENTS = 3
 
 
 def is_answered(question: Question, given: dict[tuple[str, str], str]) -> bool:
@@ -70,7 +73,8 @@ def long_format(frame: pd.DataFrame, questionnaire: Questionnaire) -> tuple[pd.D
         sums = points.groupby(mine["participant_id"]).sum()
         partial = sums[sums != q.total].index
         if len(partial):
-            left_out.append(f"{len(partial)} unfinished allocation(s) in {q.id!r}")
+            left_out.append(f"{len(partial)} unfinished allocation(s) of points "
+                            f"(\"{q.text[:60]}\")")
             rows = rows[~((rows["question_id"] == q.id) & rows["participant_id"].isin(partial))]
     long = pd.DataFrame({
         "assessment": WORKSHOP_ASSESSMENT,
@@ -159,22 +163,46 @@ def disagreement_agenda(answers: pd.DataFrame, questionnaire: Questionnaire) -> 
 
 
 def ranking_summary(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
-    """Mean rank per option of each ranking question (1 = most vital)."""
-    ranking = {q.id: q for q in questionnaire.questions if q.type == "ranking"}
-    rows = answers[answers["question"].isin(list(ranking)) & answers["value"].notna()]
-    rows = rows.astype({"question": object, "option": object})
-    if rows.empty:
-        return pd.DataFrame(columns=["question", "option", "label", "mean_rank", "respondents"])
-    out = rows.groupby(["question", "option"])["value"].agg(["mean", "size"]).reset_index()
-    out.columns = ["question", "option", "mean_rank", "respondents"]
-    labels = {(q.id, o.id): o.label for q in ranking.values() for o in q.options}
-    out["label"] = [labels[k] for k in zip(out["question"], out["option"], strict=True)]
-    return out.sort_values(["question", "mean_rank"]).loc[
-        :, ["question", "option", "label", "mean_rank", "respondents"]].reset_index(drop=True)
+    """Mean rank per option of each ranking question (1 = most vital).
+
+    A respondent who ranked only some options is taken to place the others, tied, in the
+    positions left (each gets the mean of the unused ranks), so a lone first choice does not
+    make an option look unanimously vital.
+    """
+    columns = ["question", "option", "label", "mean_rank", "respondents"]
+    out = []
+    for q in questionnaire.questions:
+        if q.type != "ranking":
+            continue
+        rows = answers[(answers["question"] == q.id) & answers["value"].notna()]
+        if rows.empty:
+            continue
+        ranks = rows.pivot_table(index=["assessment", "respondent"], columns="option",
+                                 values="value", aggfunc="first", observed=True)
+        ranks = ranks.reindex(columns=list(q.option_ids))
+        n = len(q.options)
+        used = ranks.notna()
+        # mean of the ranks not used by each respondent: (sum 1..n - sum used) / count unused
+        unused = n - used.sum(axis=1)
+        fill = ((n * (n + 1) / 2 - ranks.sum(axis=1, min_count=1).fillna(0))
+                / unused.where(unused > 0))
+        filled = ranks.apply(lambda column, fill=fill: column.fillna(fill))
+        for o in q.options:
+            out.append({"question": q.id, "option": o.id, "label": o.label,
+                        "mean_rank": float(filled[o.id].mean()), "respondents": len(filled)})
+    if not out:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame(out, columns=columns).sort_values(["question", "mean_rank"],
+                                                          kind="stable").reset_index(drop=True)
+
+
+SAY_DO_RANK_MARGIN = 0.5
+SAY_DO_POINTS_SHARE = 0.8
 
 
 def say_do_gaps(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
-    """Options the team ranks in its top half yet gives fewer points than an even share."""
+    """Options the team ranks clearly vital (mean rank at least half a place better than the
+    middle) yet gives clearly few points (at most 80% of an even share)."""
     ranks = ranking_summary(answers, questionnaire)
     points = allocation_summary(answers, questionnaire)
     columns = ["option", "label", "mean_rank", "mean_points", "even_share"]
@@ -186,8 +214,8 @@ def say_do_gaps(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataF
     merged["even_share"] = [alloc[a].total / len(alloc[a].options)
                             for a in merged["alloc_question"]]
     n_options = merged.groupby("question")["option"].transform("size")
-    vital = merged["mean_rank"] <= (n_options + 1) / 2
-    gaps = merged[vital & (merged["mean_points"] < merged["even_share"])]
+    vital = merged["mean_rank"] <= (n_options + 1) / 2 - SAY_DO_RANK_MARGIN
+    gaps = merged[vital & (merged["mean_points"] <= SAY_DO_POINTS_SHARE * merged["even_share"])]
     return gaps.loc[:, columns].reset_index(drop=True)
 
 

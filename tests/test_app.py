@@ -64,7 +64,7 @@ def test_home_offers_the_demo_on_an_empty_database_and_creates_it(db):
     at = start()
     at.button(key="create_demo").click().run()
     assert not at.exception
-    assert f"key **{DEMO_KEY}**" in texts(at)
+    assert f"key **{DEMO_KEY}**" in texts(at) and "code **" in texts(at)
     assert [c.name for c in db.clients()] == ["DEMO · Northwind Utilities (sample data)"]
 
 
@@ -103,9 +103,11 @@ def test_facilitator_needs_a_name_for_a_new_client(db):
 
 def test_the_facilitator_key_opens_a_workshop_and_a_wrong_key_does_not(demo):
     at = start("app_pages/facilitator.py")
+    assert demo.client_name not in texts(at)  # no list of clients for whoever comes by
+    at.text_input(key="open_code").input(demo.code)
     at.text_input(key="open_key").input("wrong")
     button(at, "Open workshop").click().run()
-    assert "does not open this workshop" in texts(at)
+    assert "do not open a workshop" in texts(at)
     at.text_input(key="open_key").input(DEMO_KEY)
     button(at, "Open workshop").click().run()
     assert not at.exception
@@ -283,3 +285,52 @@ def test_a_benchmark_shows_percentiles_and_its_provenance_under_every_figure(dem
     assert compared["benchmark_percentile"].between(0, 100).all()
     assert "Source: XM Institute" in shown and "n = 234 practitioners" in shown
     assert "Source: Forrester" in shown and "n = 45 organisations" in shown
+
+
+# ---------------------------------------------------------------- change plan
+
+def signed_in_plan(demo) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.session_state["facilitator_workshop"] = demo.id
+    at.run()
+    at.switch_page("app_pages/plan.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_plan_needs_the_facilitator_key(db, demo):
+    at = start("app_pages/plan.py")
+    assert "Open the workshop with its key first" in texts(at)
+
+
+def test_the_plan_shows_targets_actions_quick_wins_and_the_stop_doing_list(db, demo):
+    at = signed_in_plan(demo)
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Actions"]) > 0
+    assert 0 <= int(metrics["Quick wins"]) <= int(metrics["Actions"])
+    shown = texts(at)
+    assert "What we will stop doing or give up" in shown
+    assert "Stop measuring call handling time as the main target." in shown
+    assert chart(at, "impact")  # impact against effort
+
+
+def test_saving_the_plan_and_targets_is_kept_in_the_store(db, demo):
+    at = signed_in_plan(demo)
+    at.button(key="save_plan").click().run()
+    assert not at.exception
+    edits = db.plan_edits(demo.id)
+    assert edits and {e["status"] for e in edits.values()} == {"Not started"}
+
+
+def test_revealed_team_results_need_three_participants(db, workshop):
+    at, token = join(db, workshop, "Ann")
+    at.radio(key="commitment.pu01").set_value(4).run()
+    db.set_results_revealed(workshop.id, True)
+    at.run()
+    assert "Team results appear once at least 3 people have answered" in texts(at)
+    for name in ("Bob", "Cy"):
+        other, _ = join(db, workshop, name)
+        other.radio(key="commitment.pu01").set_value(2).run()
+    at.run()
+    assert "Nobody's individual answers are shown" in texts(at)
+    assert "Team results appear" not in texts(at)

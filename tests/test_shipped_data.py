@@ -97,3 +97,16 @@ def test_every_option_that_speaks_for_a_dimension_names_a_shipped_one():
     linked = [o.dimension for q in SHIPPED.values() for x in q.questions for o in x.options
               if o.dimension]
     assert linked and set(linked) <= dimensions
+
+
+def test_the_action_library_has_three_actions_for_every_dimension_and_step():
+    from collections import Counter
+
+    from assessment.actions import load_actions
+
+    dimensions = {d.id for q in SHIPPED.values() for d in q.dimensions}
+    library = load_actions(dimensions=dimensions)
+    per = Counter((a.dimension, a.step) for a in library.actions)
+    assert {(d, s) for d in dimensions for s in (1, 2, 3, 4)} <= set(per)
+    assert min(per.values()) >= 3
+    assert all(a.measure and a.owner and a.description for a in library.actions)
