@@ -108,7 +108,7 @@ with c2:
     st.write("Join link to share:")
     st.code(join_link(workshop.code), language=None)
 
-b1, b2, b3, b4 = st.columns(4)
+b1, b2, b3, b4, b5 = st.columns(5)
 if workshop.answering_open:
     if b1.button("Close answering", key="close_answering"):
         store.set_answering_open(workshop.id, False)
@@ -129,7 +129,9 @@ elif b2.button("Reveal results", key="reveal_results",
     st.rerun()
 if b3.button("Open the results", type="primary", key="to_results"):
     st.switch_page("app_pages/results.py")
-if b4.button("Sign out", key="sign_out"):
+if b4.button("Open the plan", key="to_plan"):
+    st.switch_page("app_pages/plan.py")
+if b5.button("Sign out", key="sign_out"):
     sign_out()
     st.rerun()
 

@@ -31,6 +31,7 @@ HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 TITLE_FONT = Font(bold=True, size=14, color="1F4E79")
 WRAP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
 
 
 class WorkbookError(Exception):
@@ -94,6 +95,23 @@ def header(ws, row: int, names, widths=None) -> None:
         ws.column_dimensions[get_column_letter(i)].width = width
 
 
+def fit_rows(ws, first_row: int = 2) -> None:
+    """Row heights for wrapped text: spreadsheet programs do not grow rows for text written by
+    a library, so long cells would spill over each other."""
+    widths = {letter: (dim.width or 10) for letter, dim in ws.column_dimensions.items()}
+    for row in ws.iter_rows(min_row=first_row):
+        lines = 1
+        for cell in row:
+            if isinstance(cell.value, str) and cell.alignment is not None and \
+                    cell.alignment.wrap_text:
+                width = widths.get(cell.column_letter, 10)
+                per_line = max(1, int(width * 1.15))
+                lines = max(lines, sum(math.ceil(max(1, len(part)) / per_line)
+                                       for part in cell.value.split("\n")))
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = min(409, 15 * lines)
+
+
 def _number(value):
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
@@ -110,6 +128,15 @@ def workbook(report: PlanReport) -> openpyxl.Workbook:
     _tradeoffs(wb.create_sheet("Trade-offs"), report)
     _responses(wb.create_sheet("Responses"), report)
     _method(wb.create_sheet("Method"), report)
+    for ws in wb.worksheets:
+        # Printed (or turned into PDF) one page wide, landscape: how programme offices read it.
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.print_options.gridLines = False
+    wb["Action plan"].print_title_rows = "1:1"
     return wb
 
 
@@ -142,8 +169,10 @@ def _summary(ws, report: PlanReport) -> None:
     top = len(facts) + 4
     names = ["Questionnaire", "Dimension", "Score", "Level", "Benchmark median",
              "Benchmark percentile"]
-    header(ws, top, names, [22, 36, 10, 18, 18, 20])
-    rows = report.scores
+    header(ws, top, names, [22, 46, 10, 18, 18, 20])
+    # Dimension rows first and the overall rows after them, so the chart covers one block.
+    rows = pd.concat([report.scores[report.scores["dimension"] != "overall"],
+                      report.scores[report.scores["dimension"] == "overall"]])
     chart_rows = []
     for r, row in enumerate(rows.itertuples(), start=top + 1):
         put(ws, r, 1, row.questionnaire)
@@ -164,12 +193,13 @@ def _summary(ws, report: PlanReport) -> None:
         chart.y_axis.scaling.min = 1
         chart.y_axis.scaling.max = 5
         chart.legend = None
-        first, last = top + 1, top + len(rows)
+        first, last = top + 1, chart_rows[-1]
         chart.add_data(Reference(ws, min_col=3, min_row=top, max_row=last), titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=2, min_row=first, max_row=last))
-        chart.height, chart.width = max(7, 0.6 * len(rows)), 18
-        ws.add_chart(chart, f"H{top}")
-    ws.column_dimensions["B"].width = 60 if ws.column_dimensions["B"].width < 60 else 60
+        chart.y_axis.majorUnit = 0.5
+        chart.x_axis.scaling.orientation = "maxMin"  # first dimension at the top, as in the table
+        chart.height, chart.width = max(8, 0.9 * len(chart_rows)), 20
+        ws.add_chart(chart, f"A{top + len(rows) + 2}")
 
 
 def _scores(ws, report: PlanReport) -> None:
@@ -201,9 +231,9 @@ def _plan(ws, report: PlanReport) -> None:
                   row.phase, row.owner, row.due, row.status, row.measure]
         for c, value in enumerate(values, start=1):
             cell = put(ws, r, c, value, "yyyy-mm-dd" if c == 9 else None)
-            if c in (3, 4, 11):
-                cell.alignment = WRAP
+            cell.alignment = WRAP if c in (2, 3, 4, 8, 11) else TOP
     last = max(2, len(plan) + 1)
+    fit_rows(ws)
     ws.freeze_panes = "A2"
     table = Table(displayName="ActionPlan", ref=f"A1:K{last}")
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
@@ -252,7 +282,8 @@ def _responses(ws, report: PlanReport) -> None:
     header(ws, 1, names, [12, 12, 16, 10, 60, 22, 30, 40])
     for r, row in enumerate(report.responses.itertuples(index=False), start=2):
         for c, value in enumerate(row, start=1):
-            put(ws, r, c, value).alignment = WRAP if c in (5, 7, 8) else Alignment()
+            put(ws, r, c, value).alignment = WRAP if c in (5, 7, 8) else TOP
+    fit_rows(ws)
     ws.freeze_panes = "A2"
 
 
@@ -262,6 +293,7 @@ def _method(ws, report: PlanReport) -> None:
     for r, (topic, text) in enumerate(rows, start=2):
         put(ws, r, 1, topic).font = Font(bold=True)
         put(ws, r, 2, text).alignment = WRAP
+    fit_rows(ws)
 
 
 # ---------------------------------------------------------------- reading an edited plan back

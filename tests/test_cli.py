@@ -204,3 +204,34 @@ def test_score_refuses_a_benchmark_that_does_not_fit(write, tmp_path, benchmark,
     result = run("score", "tradeoffs", write("a.csv", text), "--benchmark", benchmark, "-o", out)
     assert result.returncode == 1 and message in result.stderr
     assert not out.exists()
+
+
+def test_plan_writes_the_workbook_for_one_assessment(write, tmp_path):
+    import openpyxl
+
+    template = run("template", "proposition").stdout
+    text = fill_template(template, {"ann": 2, "bob": 3})
+    out = tmp_path / "plan.xlsx"
+    result = run("plan", "proposition", write("a.csv", text), "--xlsx", out)
+    assert result.returncode == 0, result.stderr
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["Summary", "Scores", "Action plan", "Trade-offs", "Responses",
+                             "Method"]
+    assert wb["Action plan"].max_row > 1
+
+
+def test_plan_asks_which_assessment_when_the_file_holds_several(write, tmp_path):
+    template = run("template", "tradeoffs").stdout
+    both = fill_template(template, {"ann": 2}, "North") + "".join(
+        fill_template(template, {"bob": 4}, "South").splitlines(keepends=True)[1:])
+    responses = write("both.csv", both)
+    out = tmp_path / "plan.xlsx"
+    result = run("plan", "tradeoffs", responses, "--xlsx", out)
+    assert result.returncode == 1 and "North, South" in result.stderr and not out.exists()
+    result = run("plan", "tradeoffs", responses, "--xlsx", out, "--assessment", "West")
+    assert result.returncode == 1 and "no assessment 'West'" in result.stderr
+    result = run("plan", "tradeoffs", responses, "--xlsx", out, "--assessment", "South",
+                 "--benchmark", "synthetic-tradeoffs")
+    assert result.returncode == 0, result.stderr
+    scores = pd.read_excel(out, sheet_name="Scores")
+    assert scores["Target"].notna().any()
