@@ -184,10 +184,13 @@ async def scenario(server: Server, shots: Path) -> dict:
         await facilitator.get_by_text("Scores by dimension").wait_for()
         await facilitator.get_by_text("Say–do gap").or_(
             facilitator.get_by_text("In their own words")).first.wait_for()
-        charts = facilitator.locator("[data-testid=stVegaLiteChart]")
-        await charts.nth(2).wait_for(timeout=30_000)  # scores, heatmap and allocation
-        await facilitator.wait_for_timeout(1500)  # let Vega draw before the screenshot
-        found["charts"] = await charts.count()
+        # scores, heatmap and allocation drawn and visible (the context panel's stay folded)
+        visible = ("[...document.querySelectorAll('[data-testid=stVegaLiteChart] canvas, "
+                   "[data-testid=stVegaLiteChart] svg')].filter(e => e.offsetParent !== null)"
+                   ".length")
+        await facilitator.wait_for_function(f"{visible} >= 3", timeout=30_000)
+        await facilitator.wait_for_timeout(1000)
+        found["charts"] = await facilitator.evaluate(visible)
         found["results_text"] = await facilitator.locator("[data-testid=stMain]").inner_text()
         await facilitator.screenshot(path=shots / "7-facilitator-results.png", full_page=True)
 
