@@ -49,6 +49,21 @@ def signed_in_workshop(store: Store) -> Workshop | None:
     return store.workshop(wid)
 
 
+def facilitator_page(store: Store, title: str, what: str) -> Workshop:
+    """Title, and the signed-in workshop's header; stops the page for anyone not signed in."""
+    workshop = signed_in_workshop(store)
+    st.title(title)
+    if workshop is None:
+        st.info(f"{what} for the facilitator. Open the workshop with its code and key first.")
+        if st.button("Go to the facilitator area", key="to_facilitator"):
+            st.switch_page("app_pages/facilitator.py")
+        st.stop()
+    st.caption(f"{workshop.client_name} · {workshop.title} · code {workshop.code}")
+    if workshop.is_demo:
+        st.warning("Demo workshop: the client and every answer are invented, to show the tool.")
+    return workshop
+
+
 def sign_in(store: Store, workshop: Workshop, key: str) -> bool:
     if store.check_facilitator_key(workshop.id, key):
         st.session_state["facilitator_workshop"] = workshop.id

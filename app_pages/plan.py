@@ -8,10 +8,10 @@ import streamlit as st
 from app_pages.common import (
     action_library,
     benchmarks,
+    facilitator_page,
     open_store,
     questionnaires,
     sentence,
-    signed_in_workshop,
 )
 from assessment import charts
 from assessment.export import WorkbookError, plan_changes, read_plan, workbook_bytes
@@ -23,16 +23,7 @@ store = open_store()
 shipped = questionnaires()
 library = action_library()
 
-workshop = signed_in_workshop(store)
-st.title("Change plan")
-if workshop is None:
-    st.info("The plan is for the facilitator. Open the workshop with its key first.")
-    if st.button("Go to the facilitator area", key="plan_to_facilitator"):
-        st.switch_page("app_pages/facilitator.py")
-    st.stop()
-st.caption(f"{workshop.client_name} · {workshop.title} · code {workshop.code}")
-if workshop.is_demo:
-    st.warning("Demo workshop: the client and every answer are invented, to show the tool.")
+workshop = facilitator_page(store, "Change plan", "The plan is")
 
 reference = f"workshop {workshop.id} ({workshop.code})"
 frame = store.answer_frame(workshop.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import benchmarks, open_store, questionnaires, sentence, signed_in_workshop
+from app_pages.common import benchmarks, facilitator_page, open_store, questionnaires, sentence
 from assessment import charts
 from assessment.benchmarks import SYNTHETIC_LABEL, compare
 from assessment.responses import ResponsesError
@@ -14,17 +14,7 @@ from assessment.workshop import MIN_RESPONDENTS, level_of, results
 store = open_store()
 shipped = questionnaires()
 
-workshop = signed_in_workshop(store)
-st.title("Results")
-if workshop is None:
-    st.info("Results are for the facilitator. Open the workshop with its key first.")
-    if st.button("Go to the facilitator area", key="to_facilitator"):
-        st.switch_page("app_pages/facilitator.py")
-    st.stop()
-
-st.caption(f"{workshop.client_name} · {workshop.title} · code {workshop.code}")
-if workshop.is_demo:
-    st.warning("Demo workshop: the client and every answer are invented, to show the tool.")
+workshop = facilitator_page(store, "Results", "Results are")
 available = [i for i in workshop.questionnaire_ids if i in shipped]
 if not available:
     st.warning("This workshop has no questionnaires that this installation knows.")

@@ -203,7 +203,7 @@ def test_answers_cannot_be_changed_after_answering_closes(db, workshop):
 
 def test_results_ask_for_the_facilitator_key_first(db, demo):
     at = start("app_pages/results.py")
-    assert "Open the workshop with its key first" in texts(at)
+    assert "Open the workshop with its code and key first" in texts(at)
     assert not at.dataframe
 
 
@@ -214,13 +214,18 @@ def chart(at: AppTest, field: str) -> str:
     return specs[0]
 
 
-def signed_in_results(demo) -> AppTest:
+def signed_in(demo, page: str) -> AppTest:
+    """A session in which the facilitator has opened the demo workshop, on the given page."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.session_state["facilitator_workshop"] = demo.id
     at.run()
-    at.switch_page("app_pages/results.py").run()
+    at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
+
+
+def signed_in_results(demo) -> AppTest:
+    return signed_in(demo, "app_pages/results.py")
 
 
 def test_results_show_scores_levels_charts_and_the_discussion_agenda(demo):
@@ -290,17 +295,12 @@ def test_a_benchmark_shows_percentiles_and_its_provenance_under_every_figure(dem
 # ---------------------------------------------------------------- change plan
 
 def signed_in_plan(demo) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.session_state["facilitator_workshop"] = demo.id
-    at.run()
-    at.switch_page("app_pages/plan.py").run()
-    assert not at.exception, at.exception
-    return at
+    return signed_in(demo, "app_pages/plan.py")
 
 
 def test_the_plan_needs_the_facilitator_key(db, demo):
     at = start("app_pages/plan.py")
-    assert "Open the workshop with its key first" in texts(at)
+    assert "Open the workshop with its code and key first" in texts(at)
 
 
 def test_the_plan_shows_targets_actions_quick_wins_and_the_stop_doing_list(db, demo):
