@@ -174,3 +174,16 @@ def test_circular_dependencies_are_refused(write):
                            "owner: COO, measure: m, depends_on: [ea-2-03]}\n  - {id: ea-2-03")
     with pytest.raises(DataFileError, match="go round in a circle"):
         load_actions(write("actions.yaml", text), dimensions=DIMENSIONS)
+
+
+def test_importance_also_comes_from_what_the_team_says_matters_to_customers():
+    allocations = pd.DataFrame(columns=["question", "option", "label", "mean_points",
+                                        "respondents"])
+    rankings = pd.DataFrame({"question": ["pr_matters", "pr_matters"],
+                             "option": ["easy", "understood"], "label": ["e", "u"],
+                             "mean_rank": [1.0, 5.0], "respondents": [4, 4]})
+    importance = importance_from_tradeoffs(allocations, rankings, SHIPPED)
+    # five options: the middle rank is 3; rank 1 gives (5 + 1 - 1) / 3, rank 5 gives 1 / 3
+    assert importance["ease"][0] == pytest.approx(5 / 3)
+    assert importance["insight"][0] == pytest.approx(0.5)  # 1/3 bounded to 0.5
+    assert "ranked 1.0 of 5" in importance["ease"][1]
