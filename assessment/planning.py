@@ -10,7 +10,8 @@ Rules (the README and the workbook's Method sheet repeat them):
 - Priority value = gap x importance x impact / effort weight (S 1, M 2, L 3). Importance comes
   from the team's trade-off answers: the points given to, and the rank of, the priorities that
   speak for the dimension, relative to an even share (1 when no answer speaks for it), bounded
-  to 0.5..2.
+  to 0.5..2. Any allocation or ranking option with a `dimension` counts: the trade-off
+  priorities and what matters to target customers (proposition) in the shipped instrument.
 - Order: while leadership commitment is below level 3, its actions lead the plan; then quick
   wins (impact 4 or more for small effort); then by priority value. An action never comes
   before an action it depends on that is also in the plan.
