@@ -19,11 +19,11 @@ from .benchmarks import (
     find_benchmark,
     is_benchmark_file,
 )
+from .errors import StoreError
 from .model import Questionnaire
 from .questionnaire import build_questionnaire, find_questionnaire, load_questionnaire, load_shipped
 from .responses import INPUT_COLUMNS, REFERENCE_COLUMNS, ResponsesError, load_answers
 from .scoring import allocation_summary, score
-from .store import StoreError
 from .yamlsafe import DataFileError, read_yaml
 
 DECIMALS = 6

@@ -21,6 +21,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from .errors import StoreError
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'assessment.db'}"
 ROLES = ("executive", "manager", "frontline", "other")
@@ -127,10 +129,6 @@ plan_items = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("workshop_id", "action_id", name="one_edit_per_action"),
 )
-
-
-class StoreError(Exception):
-    """Something a user asked of the store that cannot be done; the message says why."""
 
 
 @dataclass(frozen=True)
