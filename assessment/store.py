@@ -369,6 +369,15 @@ class Store:
             raise StoreError(f"role must be one of {', '.join(ROLES)}")
         token = secrets.token_urlsafe(24)
         with self.engine.begin() as db:
+            taken = db.execute(sa.select(sa.func.count()).select_from(participants).where(
+                participants.c.workshop_id == workshop.id,
+                sa.func.lower(participants.c.name) == name.lower())).scalar()
+            if taken:
+                # Two rows for one person would count their answers twice; a namesake adds
+                # an initial. Someone who has joined returns through their personal link.
+                raise StoreError(f"someone named {name!r} has already joined this workshop. "
+                                 f"If that is you, open your personal link; otherwise add an "
+                                 f"initial to your name")
             pid = db.execute(participants.insert().values(
                 workshop_id=workshop.id, name=name, role=role, token_hash=token_hash(token),
                 created_at=now())).inserted_primary_key[0]

@@ -64,6 +64,14 @@ def test_a_bad_join_is_refused_with_a_reason(store, workshop, code, name, role, 
         store.join(code or w.code, name, role)
 
 
+def test_the_same_name_cannot_join_twice(store, workshop):
+    w, _ = workshop
+    store.join(w.code, "Ann Lee", "executive")
+    with pytest.raises(StoreError, match="already joined"):
+        store.join(w.code, " ann lee ", "manager")
+    assert [p.name for p in store.participants(w.id)] == ["Ann Lee"]
+
+
 def test_an_answer_is_stored_once_and_replaced_when_changed(store, workshop):
     w, _ = workshop
     person, _ = store.join(w.code, "Ann", "executive")
