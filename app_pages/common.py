@@ -8,6 +8,7 @@ from assessment.actions import load_actions
 from assessment.benchmarks import load_shipped_benchmarks
 from assessment.questionnaire import load_shipped
 from assessment.store import Store, Workshop, database_url
+from assessment.workshop import Results, results
 
 
 @st.cache_resource(show_spinner=False)
@@ -47,6 +48,23 @@ def signed_in_workshop(store: Store) -> Workshop | None:
     if wid is None:
         return None
     return store.workshop(wid)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _cached_results(url: str, workshop_id: int, questionnaire_id: str, version: tuple,
+                    names: tuple) -> Results:
+    store = _store(url)
+    return results(store.answer_frame(workshop_id, questionnaire_id),
+                   questionnaires()[questionnaire_id], dict(names))
+
+
+def workshop_results(store: Store, workshop_id: int, questionnaire_id: str,
+                     names: dict[int, str] | None = None) -> Results:
+    """A questionnaire's results, recomputed only when an answer or participant has changed,
+    so that reruns (every click on the page) stay instant."""
+    return _cached_results(store.url, workshop_id, questionnaire_id,
+                           store.answers_version(workshop_id),
+                           tuple(sorted((names or {}).items())))
 
 
 def facilitator_page(store: Store, title: str, what: str) -> Workshop:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import open_store, personal_link, questionnaires, sentence
+from app_pages.common import open_store, personal_link, questionnaires, sentence, workshop_results
 from assessment.model import Question, Questionnaire
 from assessment.store import ROLES, StoreError
 from assessment.workshop import is_answered
@@ -132,9 +132,9 @@ def review(q: Questionnaire, given: dict, pages, go) -> None:
 
 def team_results(q: Questionnaire) -> None:
     """The team's scores once revealed: aggregates only, and only from three participants."""
-    from assessment.workshop import MIN_RESPONDENTS, results
+    from assessment.workshop import MIN_RESPONDENTS
 
-    outcome = results(store.answer_frame(workshop.id, q.id), q)
+    outcome = workshop_results(store, workshop.id, q.id)
     with st.expander("Team results, revealed by the facilitator", expanded=False):
         if outcome.participants < MIN_RESPONDENTS:
             st.info(f"Team results appear once at least {MIN_RESPONDENTS} people have answered.")

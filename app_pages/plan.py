@@ -12,12 +12,12 @@ from app_pages.common import (
     open_store,
     questionnaires,
     sentence,
+    workshop_results,
 )
 from assessment import charts
 from assessment.export import WorkbookError, plan_changes, read_plan, workbook_bytes
 from assessment.planning import STATUSES
 from assessment.report import Scored, build_report
-from assessment.workshop import results
 
 store = open_store()
 shipped = questionnaires()
@@ -26,11 +26,10 @@ library = action_library()
 workshop = facilitator_page(store, "Change plan", "The plan is")
 
 reference = f"workshop {workshop.id} ({workshop.code})"
-frame = store.answer_frame(workshop.id)
 scored = []
 for qid in workshop.questionnaire_ids:
     if qid in shipped:
-        outcome = results(frame, shipped[qid])
+        outcome = workshop_results(store, workshop.id, qid)
         scored.append(Scored(shipped[qid], outcome.answers, outcome.scores))
 if not any(s.scores["score"].notna().any() for s in scored):
     st.info("No scored answers yet: the plan follows from the results.")

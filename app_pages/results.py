@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import benchmarks, facilitator_page, open_store, questionnaires, sentence
+from app_pages.common import (
+    benchmarks,
+    facilitator_page,
+    open_store,
+    questionnaires,
+    sentence,
+    workshop_results,
+)
 from assessment import charts
 from assessment.benchmarks import SYNTHETIC_LABEL, compare
 from assessment.responses import ResponsesError
 from assessment.store import StoreError
-from assessment.workshop import MIN_RESPONDENTS, level_of, results
+from assessment.workshop import MIN_RESPONDENTS, level_of
 
 store = open_store()
 shipped = questionnaires()
@@ -25,7 +32,7 @@ q = shipped[qid]
 people = store.participants(workshop.id)
 names = {p.id: p.name for p in people}
 try:
-    outcome = results(store.answer_frame(workshop.id, qid), q, names)
+    outcome = workshop_results(store, workshop.id, qid, names)
 except ResponsesError as e:
     st.error(f"Some stored answers no longer fit this questionnaire: {e}")
     st.stop()

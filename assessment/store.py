@@ -439,6 +439,17 @@ class Store:
                 answers.c.questionnaire_id == questionnaire_id)).all()
         return {(q, o): v for q, o, v in rows}
 
+    def answers_version(self, workshop_id: int) -> tuple:
+        """Changes whenever an answer or a participant of the workshop changes (for caching)."""
+        with self.engine.connect() as db:
+            row = db.execute(
+                sa.select(sa.func.count(answers.c.id), sa.func.max(answers.c.updated_at),
+                          sa.func.count(sa.distinct(participants.c.id)))
+                .select_from(participants.outerjoin(
+                    answers, answers.c.participant_id == participants.c.id))
+                .where(participants.c.workshop_id == workshop_id)).one()
+        return tuple(str(v) for v in row)
+
     def answer_frame(self, workshop_id: int, questionnaire_id: str | None = None) -> pd.DataFrame:
         """All answers of a workshop in the long format (respondent = participant id)."""
         query = (sa.select(answers.c.questionnaire_id, participants.c.id.label("participant_id"),
