@@ -26,6 +26,7 @@ lint: setup
 
 bench: setup
 	$(PY) bench/score_bench.py
+	$(PY) bench/rerun_bench.py
 
 validate: setup
 	$(PY) -m assessment validate questionnaires/*.yaml questionnaires/actions/*.yaml benchmarks/*.yaml
