@@ -124,7 +124,7 @@ class Questionnaire:
         """The highest level whose threshold is at most the (unrounded) score."""
         if score is None or math.isnan(score):
             return None
-        reached = [lv for lv in self.levels if lv.threshold <= score]
+        reached = [lv for lv in self.levels if lv.threshold <= score + 1e-9]
         return reached[-1] if reached else None
 
     def pages(self) -> tuple[Section, ...]:

@@ -29,6 +29,7 @@ import pandas as pd
 
 from .actions import Action, ActionLibrary
 from .model import Questionnaire
+from .scoring import LEVEL_TOLERANCE
 
 PHASES = ("First 90 days", "3-6 months", "6-12 months")
 PHASE_DAYS = (90, 182, 365)
@@ -81,7 +82,7 @@ def level_index(score: float, questionnaire: Questionnaire) -> int:
     """1-based index of the highest level whose threshold is at most the score; 0 for none."""
     if score is None or math.isnan(score):
         return 0
-    return sum(1 for lv in questionnaire.levels if lv.threshold <= score)
+    return sum(1 for lv in questionnaire.levels if lv.threshold <= score + LEVEL_TOLERANCE)
 
 
 def default_target(score: float, questionnaire: Questionnaire) -> float:

@@ -23,7 +23,7 @@ from .yamlsafe import DataFileError, LineDict, LineList, Problem, read_yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 QUESTIONNAIRE_DIR = PROJECT_ROOT / "questionnaires"
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$", re.IGNORECASE)
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*$", re.IGNORECASE)
 
 QuestionnaireError = DataFileError
 
@@ -94,7 +94,7 @@ class Checker:
         value = self.text(parent, key, what)
         if value and not ID_PATTERN.match(value):
             self.add(parent.line_of(key),
-                     f"{what} {value!r} may hold only letters, digits, '_' and '-'")
+                     f"{what} {value!r} may hold only letters, digits, '_', '.' and '-'")
         return value
 
     def number(self, parent: LineDict, key: str, what: str, default=None, whole=False):
@@ -179,12 +179,6 @@ def build_questionnaire(raw, shown: str, path: Path | None = None) -> Questionna
     dimension_ids = {d.id for d in dimensions}
     questions = _questions(c, top, scale, dimension_ids)
     sections = _sections(c, top, {q.id for q in questions})
-
-    scored_dims = {q.dimension for q in questions if q.scored}
-    raw_dims = top.get("dimensions") if isinstance(top.get("dimensions"), LineList) else LineList()
-    for i, d in enumerate(dimensions):
-        if d.id not in scored_dims and scale is not None:
-            c.add(raw_dims.line_of(i), f"dimension {d.id!r} has no level or likert question")
 
     if c.problems:
         raise DataFileError(c.problems)
@@ -322,8 +316,6 @@ def _questions(c: Checker, top: LineDict, scale: Scale | None,
             if labels and len(labels) != scale.points:
                 c.add(entry.line_of("labels"), f"question {qid!r} has {len(labels)} labels; the "
                                                f"scale has {scale.points} points")
-            if not labels and not scale.labels:
-                c.add(entry.line, f"likert question {qid!r} needs labels (its own or scale labels)")
         options = _options(c, entry, qid, dimension_ids) if qtype in OPTION_TYPES else ()
         if qtype in OPTION_TYPES and "options" not in entry:
             c.add(entry.line, f"{qtype} question {qid!r} needs options")

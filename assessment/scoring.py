@@ -39,6 +39,7 @@ from .model import Questionnaire
 SCORE_COLUMNS = ("assessment", "dimension", "score", "level", "respondents", "sd", "agreement",
                  "coverage")
 OVERALL = "overall"
+LEVEL_TOLERANCE = 1e-9
 
 
 def reverse_code(values, scale_min: float, scale_max: float):
@@ -206,7 +207,9 @@ def level_names(scores: np.ndarray, questionnaire: Questionnaire) -> np.ndarray:
     """The name of the highest level whose threshold is at most each score ('' when none)."""
     thresholds = np.array([lv.threshold for lv in questionnaire.levels], dtype=float)
     names = np.array([lv.name for lv in questionnaire.levels] + [""], dtype=object)
-    index = np.searchsorted(thresholds, scores, side="right") - 1
+    # A score that is exactly a threshold in arithmetic may come out a hair below it in
+    # floating point (sums in another order); such noise must not move a team down a level.
+    index = np.searchsorted(thresholds, scores + LEVEL_TOLERANCE, side="right") - 1
     index = np.where((index < 0) | np.isnan(scores), len(thresholds), index)
     return names[index]
 

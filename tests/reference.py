@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from fractions import Fraction
 
 
 def reference_score(rows, q) -> dict:
@@ -34,9 +35,10 @@ def reference_score(rows, q) -> dict:
                 if given:
                     raters.add(who)
                 if given and len(given) >= 0.5 * len(qs):
-                    people.append(sum(x.weight * v for x, v in given) / sum(x.weight for x, _ in given))
+                    people.append(exact_mean(given))
                     counting_any.add(who)
-            score = statistics.fmean(people) if people else math.nan
+            score = float(sum(people) / len(people)) if people else math.nan
+            people = [float(p) for p in people]
             sd = statistics.stdev(people) if len(people) >= 2 else math.nan
             n_answered = sum(1 for who in present for x in qs if (who, x.id) in answers)
             coverage = n_answered / (len(present) * len(qs))
@@ -66,19 +68,26 @@ def reference_score(rows, q) -> dict:
             for who in present:
                 given = [(x, answers[(who, x.id)]) for x in all_items if (who, x.id) in answers]
                 if given and len(given) >= 0.5 * len(all_items):
-                    people.append(sum(x.weight * v for x, v in given) / sum(x.weight for x, _ in given))
-            out[(a, "overall")] = dict(score=statistics.fmean(people) if people else math.nan,
+                    people.append(exact_mean(given))
+            out[(a, "overall")] = dict(score=float(sum(people) / len(people)) if people else math.nan,
                                        respondents=len(people), coverage=coverage)
         else:
-            have = [(q.dimension(d).weight, s) for d, s in dim_scores.items() if not math.isnan(s)]
-            score = sum(w * s for w, s in have) / sum(w for w, _ in have) if have else math.nan
+            have = [(Fraction(q.dimension(d).weight), Fraction(s)) for d, s in dim_scores.items()
+                    if not math.isnan(s)]
+            score = float(sum(w * s for w, s in have) / sum(w for w, _ in have)) if have else math.nan
             out[(a, "overall")] = dict(score=score, respondents=len(counting_any),
                                        coverage=coverage)
     return out
 
 
+def exact_mean(given) -> Fraction:
+    """Weighted mean in exact arithmetic: the reference has no rounding to argue about."""
+    return (sum(Fraction(x.weight) * Fraction(v) for x, v in given)
+            / sum(Fraction(x.weight) for x, _ in given))
+
+
 def level_name(score: float, q) -> str:
     if math.isnan(score):
         return ""
-    names = [lv.name for lv in q.levels if lv.threshold <= score]
+    names = [lv.name for lv in q.levels if lv.threshold <= score + 1e-9]
     return names[-1] if names else ""

@@ -38,6 +38,7 @@ BAD_CASES = [
     ("unknown top-level field", 3, "titel: Mini", 3, "unknown field 'titel'"),
     ("missing title", 3, None, 1, "missing the required field 'title'"),
     ("id with spaces", 1, "id: my survey", 1, "may hold only letters"),
+    ("id with a slash", 1, "id: a/b", 1, "may hold only letters"),
     ("scale min not whole", 6, "  min: 1.5", 6, "whole number"),
     ("scale max below min", 7, "  max: 0", 7, "must be greater than min"),
     ("labels count off", 8, "  labels: [a, b, c]", 8, "3 given"),
@@ -105,13 +106,26 @@ def test_a_bad_questionnaire_is_refused_with_file_and_line(write, case, line, ne
     assert any(text.startswith(f"{path}:{reported}: ") and message in text for text in lines), lines
 
 
-def test_a_dimension_without_scored_questions_is_refused(write):
+def test_a_dimension_without_scored_questions_loads_and_scores_blank(write):
+    import pandas as pd
+
+    from assessment.responses import parse_answers
+    from assessment.scoring import score
+
     text = edit(20, "  - {id: q3, dimension: d1, type: level, text: x, anchors: [a, b, c, d, e]}")
     text = edit(21, "  - {id: q4, dimension: d1, type: level, text: x, anchors: [a, b, c, d, e]}", text)
-    path = write("nodim.yaml", text)
-    with pytest.raises(QuestionnaireError,
-                       match=f"{path}:16: dimension 'd2' has no level or likert question"):
-        load_questionnaire(path)
+    q = load_questionnaire(write("nodim.yaml", text))
+    table = score(parse_answers(pd.DataFrame({"respondent": ["ann"], "question": ["q1"],
+                                              "value": ["3"]}), q), q)
+    d2 = table[table["dimension"] == "d2"].iloc[0]
+    assert d2["respondents"] == 0 and pd.isna(d2["score"])
+
+
+def test_likert_labels_are_optional_and_ids_may_hold_dots(write):
+    text = MINI_YAML.replace("  labels: [Strongly disagree, Disagree, Neutral, Agree, Strongly agree]\n", "")
+    text = text.replace("id: q1,", "id: co.1,")
+    q = load_questionnaire(write("plain.yaml", text))
+    assert q.scale.labels == () and q.question("co.1").type == "likert"
 
 
 def test_every_problem_is_reported_not_only_the_first(write):

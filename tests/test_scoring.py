@@ -192,3 +192,11 @@ def test_allocations_are_summarised_as_mean_points_per_option(mini):
     means = dict(zip(got["option"], got["mean_points"], strict=True))
     assert means == {"x": pytest.approx(8.5), "y": pytest.approx(1.5)}
     assert set(got["respondents"]) == {2}
+
+
+def test_floating_point_noise_at_a_threshold_does_not_lower_the_level(mini):
+    from assessment.scoring import level_names
+
+    # 4 - 4e-16 is what a sum in another order can give for an exact 4.0
+    got = level_names(np.array([4 - 4e-16, 4.0, 3.99, np.nan]), mini)
+    assert list(got) == ["High", "High", "Middle", ""]
