@@ -87,7 +87,10 @@ async def checked_answers(page) -> int:
 
 
 async def answer_radio(page, key: str, option: int) -> None:
-    await page.locator(f".st-key-tradeoffs-{key} label:has(input)").nth(option).click()
+    choice = page.locator(f".st-key-tradeoffs-{key} label:has(input)").nth(option)
+    await choice.click()
+    # the answer is saved by the rerun this click starts; wait for the page to show it chosen
+    await page.locator(f".st-key-tradeoffs-{key} input:checked").wait_for(timeout=30_000)
     await settle(page)
 
 
@@ -99,8 +102,8 @@ async def participant(browser, server, code, name, variant, shots: Path, reload_
     await settle(page)
     await page.get_by_role("textbox", name="Your name").fill(name)
     await page.get_by_role("button", name="Join").click()
+    await page.wait_for_url(lambda url: "p=" in url, timeout=30_000)
     await settle(page)
-    assert "p=" in page.url, page.url
     await page.screenshot(path=shots / f"2-{variant}-joined.png", full_page=True)
 
     scored = ["tr01", "tr02", "tr03", "tr04", "tr05", "tr06", "tr07", "tr08"]
@@ -115,6 +118,8 @@ async def participant(browser, server, code, name, variant, shots: Path, reload_
     assert await checked_answers(page) == len(scored)
 
     await page.get_by_role("button", name="Next →").click()
+    await page.locator("[class*='st-key-tradeoffs-tr_alloc-'] input").first.wait_for(
+        timeout=30_000)
     await settle(page)
     points = [[40, 20, 10, 10, 10, 10], [10, 30, 20, 20, 10, 10], [20, 20, 20, 20, 10, 10]]
     inputs = page.locator("[class*='st-key-tradeoffs-tr_alloc-'] input")
