@@ -242,3 +242,70 @@ def test_three_participants_answer_at_once_and_the_facilitator_sees_results(serv
     give_up = frame.loc[frame["question_id"] == "tr_giveup", "value"]
     assert set(give_up) == {"=HYPERLINK(\"http://x\") some margin"}
     assert len(list(shots.glob("*.png"))) >= 15
+
+
+async def plan_round_trip(server: Server, shots: Path, code: str) -> dict:
+    import openpyxl
+    from playwright.async_api import async_playwright
+
+    found = {}
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = await (await browser.new_context(viewport={"width": 1300, "height": 2400},
+                                                accept_downloads=True)).new_page()
+        await page.goto(f"{server.url}/facilitator")
+        await settle(page)
+        await page.get_by_role("textbox", name="Join code").fill(code)
+        await page.locator("input[type=password]").first.fill("demo")
+        await page.get_by_role("button", name="Open workshop").click()
+        await page.get_by_role("button", name="Open the plan").wait_for(timeout=30_000)
+        await page.get_by_role("button", name="Open the plan").click()
+        await page.get_by_role("button", name="Prepare the Excel workbook").wait_for(
+            timeout=30_000)
+        await settle(page)
+        await page.screenshot(path=shots / "plan-1-page.png")
+        await page.get_by_role("button", name="Prepare the Excel workbook").click()
+        download_button = page.get_by_role("button", name="Download the action plan (.xlsx)")
+        await download_button.wait_for(timeout=30_000)
+        async with page.expect_download() as info:
+            await download_button.click()
+        book = shots / "downloaded.xlsx"
+        await (await info.value).save_as(book)
+
+        wb = openpyxl.load_workbook(book)
+        ws = wb["Action plan"]
+        found["action"] = ws["C2"].value
+        ws["H2"] = "Dana Whitfield (COO)"
+        ws["J2"] = "In progress"
+        wb.save(book)
+        await page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(
+            str(book))
+        apply = page.get_by_role("button", name="Apply 2 change(s)")
+        await apply.wait_for(timeout=30_000)
+        await page.screenshot(path=shots / "plan-2-changes.png")
+        await apply.click()
+        await page.get_by_text("Applied 2 change(s).").or_(
+            page.get_by_text("The workbook holds no changes")).first.wait_for(timeout=30_000)
+        await browser.close()
+    return found
+
+
+def test_an_edited_plan_workbook_comes_back_into_the_app(server, tmp_path):
+    from assessment.demo import ensure_demo
+    from assessment.questionnaire import load_shipped
+    from assessment.store import Store
+
+    store = Store(f"sqlite:///{server.database}")
+    workshop = ensure_demo(store, load_shipped())
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    try:
+        found = asyncio.run(plan_round_trip(server, shots, workshop.code))
+    finally:
+        if os.environ.get("E2E_SCREENSHOTS"):
+            shutil.copytree(shots, os.environ["E2E_SCREENSHOTS"], dirs_exist_ok=True)
+    edits = store.plan_edits(workshop.id)
+    store.close()
+    changed = [e for e in edits.values() if e["owner"] == "Dana Whitfield (COO)"]
+    assert len(changed) == 1 and changed[0]["status"] == "In progress"
+    assert found["action"]
