@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,13 +118,6 @@ class Questionnaire:
     @property
     def scored_questions(self) -> tuple[Question, ...]:
         return tuple(q for q in self.questions if q.scored)
-
-    def level_for(self, score: float) -> Level | None:
-        """The highest level whose threshold is at most the (unrounded) score."""
-        if score is None or math.isnan(score):
-            return None
-        reached = [lv for lv in self.levels if lv.threshold <= score + 1e-9]
-        return reached[-1] if reached else None
 
     def pages(self) -> tuple[Section, ...]:
         """Sections for participants: the declared ones (else one per dimension), then the rest."""
