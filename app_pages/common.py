@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from assessment.actions import load_actions
@@ -13,8 +15,8 @@ from assessment.workshop import Results, results
 
 @st.cache_resource(show_spinner=False)
 def _store(url: str) -> Store:
-    store = Store(url)
-    store.create_schema()
+    store = Store(url, questionnaires=questionnaires())
+    store.create_schema()  # migrates to the latest revision; one process at a time
     return store
 
 
@@ -76,14 +78,25 @@ def facilitator_page(store: Store, title: str, what: str) -> Workshop:
         if st.button("Go to the facilitator area", key="to_facilitator"):
             st.switch_page("app_pages/facilitator.py")
         st.stop()
-    st.caption(f"{workshop.client_name} · {workshop.title} · code {workshop.code}")
+    st.caption(f"{plain(workshop.client_name)} · {plain(workshop.title)} · code {workshop.code}")
     if workshop.is_demo:
-        st.warning("Demo workshop: the client and every answer are invented, to show the tool.")
+        st.warning("Demo workshop: the client and every answer are invented, to show the tool. "
+                   "It is read-only: create a workshop of your own to record scores and plans.")
     return workshop
 
 
-def sign_in(store: Store, workshop: Workshop, key: str) -> bool:
-    if store.check_facilitator_key(workshop.id, key):
+def client_address() -> str:
+    """The address of this browser session (for slowing down guessers), as Streamlit sees it."""
+    try:
+        return st.context.ip_address or "unknown"
+    except Exception:  # noqa: BLE001 - outside a browser session (AppTest) there is none
+        return "unknown"
+
+
+def sign_in(store: Store, code: str, key: str) -> bool:
+    """Open a workshop with its code and facilitator key (StoreError when refused for now)."""
+    workshop = store.sign_in(code, key, client_address())
+    if workshop is not None:
         st.session_state["facilitator_workshop"] = workshop.id
         return True
     return False
@@ -93,10 +106,45 @@ def sign_out() -> None:
     st.session_state.pop("facilitator_workshop", None)
 
 
-def sentence(message: str) -> str:
-    """A message with its first letter capitalised and the rest (ids, codes) untouched."""
+# Streamlit renders the text of st.markdown, st.write, captions, titles, headers, alerts, metric
+# labels, radio options, expander and tab labels as Markdown: CommonMark, GFM, and its own
+# extensions. Part of that works on the parsed text, where backslash escapes are already gone:
+# GFM's literal autolinks (http://…, www.…, a@b.c), :material/…: icons, :emoji: shortcodes,
+# :streamlit: and "->" arrows. An invisible WORD JOINER (U+2060) breaks those patterns.
+_JOINER = "\u2060"
+_ESCAPED = re.compile(r"""([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])""")  # all ASCII punctuation
+_LINE_BREAK = re.compile(r"[\t\n\v\f\r\x1c-\x1e\x85\u2028\u2029]")
+_BROKEN = re.compile(r"(?<=[:@])"                   # scheme:, :shortcode:, :color[…], a@b.c
+                     r"|(?i:(?<=www)(?=\.))"         # www.host
+                     r"|(?<=[-<>~])(?=[-<>=])")      # ->, <-, --, >=, <=, ~= turned into arrows
+
+
+def plain(text: object) -> str:
+    """User text made safe to embed in any Streamlit call that renders Markdown, on one line.
+
+    The reader sees exactly the characters typed, never formatting, links, images, icons or
+    math: every ASCII punctuation character is backslash-escaped (CommonMark shows it
+    literally), an invisible word joiner breaks what Streamlit matches after parsing, and line
+    breaks become spaces. For text on several lines use st.text instead.
+    """
+    text = _LINE_BREAK.sub(" ", "" if text is None else str(text))
+    return _ESCAPED.sub(r"\\\1", _BROKEN.sub(_JOINER, text))
+
+
+def offered(value, options, default=None):
+    """The value if the page offered it, else the default: Streamlit passes on whatever a
+    client sends for a radio, selectbox or multiselect (a list is filtered)."""
+    options = list(options)
+    if isinstance(value, list):
+        return [v for v in value if v in options]
+    return value if value in options else default
+
+
+def sentence(message: object) -> str:
+    """An error message for st.error: its first letter capitalised, the rest (ids, codes, and
+    whatever a user typed that it quotes) shown exactly as it is, through plain()."""
     message = str(message)
-    return message[:1].upper() + message[1:]
+    return plain(message[:1].upper() + message[1:])
 
 
 def join_link(code: str) -> str:

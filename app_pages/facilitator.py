@@ -5,8 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.common import (
+    client_address,
     join_link,
+    offered,
     open_store,
+    plain,
     questionnaires,
     sentence,
     sign_in,
@@ -30,10 +33,12 @@ def open_existing() -> None:
                             help="Shown once when the workshop was created.")
         submitted = st.form_submit_button("Open workshop", type="primary")
     if submitted:
-        workshop = store.workshop_by_code(code)
-        if workshop is not None and sign_in(store, workshop, key):
-            st.rerun()
-        st.error("That code and key do not open a workshop.")
+        try:
+            if sign_in(store, code, key):
+                st.rerun()
+            st.error("That code and key do not open a workshop.")
+        except StoreError as e:
+            st.error(sentence(e))
 
 
 def create_new() -> None:
@@ -55,9 +60,12 @@ def create_new() -> None:
         submitted = st.form_submit_button("Create workshop", type="primary")
     if not submitted:
         return
+    existing = offered(existing, clients)
+    chosen = offered(chosen, shipped)
     try:
         client = existing or store.create_client(name, sector, size, region)
-        workshop, key = store.create_workshop(client.id, title, chosen)
+        workshop, key = store.create_workshop(client.id, title, chosen,
+                                              address=client_address())
     except StoreError as e:
         st.error(sentence(e))
         return
@@ -93,7 +101,7 @@ if workshop is None:
         create_new()
     st.stop()
 
-st.subheader(f"{workshop.client_name} · {workshop.title}")
+st.subheader(f"{plain(workshop.client_name)} · {plain(workshop.title)}")
 if workshop.is_demo:
     st.warning("Demo workshop: the client and every answer are invented, to show the tool.")
 key = st.session_state.pop("new_key", None)
@@ -110,20 +118,22 @@ with c2:
 
 b1, b2, b3, b4, b5 = st.columns(5)
 if workshop.answering_open:
-    if b1.button("Close answering", key="close_answering"):
+    if b1.button("Close answering", key="close_answering",
+                  disabled=workshop.is_demo):
         store.set_answering_open(workshop.id, False)
         st.rerun()
 else:
     b1.caption("Answering is closed.")
-    if b1.button("Reopen answering", key="reopen_answering"):
+    if b1.button("Reopen answering", key="reopen_answering",
+                  disabled=workshop.is_demo):
         store.set_answering_open(workshop.id, True)
         st.rerun()
 if workshop.results_revealed:
-    if b2.button("Hide results", key="hide_results",
+    if b2.button("Hide results", key="hide_results", disabled=workshop.is_demo,
                  help="Participants no longer see the team results"):
         store.set_results_revealed(workshop.id, False)
         st.rerun()
-elif b2.button("Reveal results", key="reveal_results",
+elif b2.button("Reveal results", key="reveal_results", disabled=workshop.is_demo,
                help="Participants see the team's scores (never anyone's answers)"):
     store.set_results_revealed(workshop.id, True)
     st.rerun()

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from app_pages.common import open_store, questionnaires
+from app_pages.common import client_address, open_store, plain, questionnaires, sentence
 from assessment.demo import DEMO_KEY, ensure_demo
+from assessment.errors import StoreError
 
 store = open_store()
 
@@ -28,11 +29,14 @@ with right:
     if st.button("Join", key="home_join"):
         if not code:
             st.error("Enter the six-character code first.")
-        elif store.workshop_by_code(code) is None:
-            st.error(f"No workshop has the code {code}. Check it with your facilitator.")
         else:
-            st.query_params["join"] = code
-            st.switch_page("app_pages/participant.py")
+            try:
+                store.find_workshop(code, client_address())
+            except StoreError as e:
+                st.error(sentence(e))
+            else:
+                st.query_params["join"] = code
+                st.switch_page("app_pages/participant.py")
 
 st.divider()
 if store.is_empty():
@@ -44,6 +48,6 @@ if store.is_empty():
 else:
     demo = next((w for w in store.workshops() if w.is_demo), None)
     if demo is not None:
-        st.caption(f"To look around: open the demo workshop ({demo.client_name}) in the "
+        st.caption(f"To look around: open the demo workshop ({plain(demo.client_name)}) in the "
                    f"facilitator area with the code **{demo.code}** and the key **{DEMO_KEY}**. "
                    f"Its client and answers are invented.")

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import open_store, personal_link, questionnaires, sentence, workshop_results
+from app_pages.common import (
+    client_address,
+    offered,
+    open_store,
+    personal_link,
+    plain,
+    questionnaires,
+    sentence,
+    workshop_results,
+)
 from assessment.model import Question, Questionnaire
 from assessment.store import ROLES, StoreError
 from assessment.workshop import is_answered
@@ -35,9 +44,13 @@ def join_form() -> None:
     """Join with the code, a name and a role; the personal link then goes into the URL."""
     st.title("Join the workshop")
     code = st.query_params.get("join", "")
-    workshop = store.workshop_by_code(code) if code else None
+    try:
+        workshop = store.find_workshop(code, client_address()) if code else None
+    except StoreError as e:
+        st.error(sentence(e))
+        workshop = None
     if workshop is not None:
-        st.write(f"**{workshop.client_name}** · {workshop.title}")
+        st.write(f"**{plain(workshop.client_name)}** · {plain(workshop.title)}")
     with st.form("join"):
         code = st.text_input("Join code", value=code, max_chars=6, key="join_code")
         name = st.text_input("Your name", max_chars=80, key="join_name",
@@ -47,7 +60,7 @@ def join_form() -> None:
         submitted = st.form_submit_button("Join", type="primary")
     if submitted:
         try:
-            _, token = store.join(code, name, role)
+            _, token = store.join(code, name, role, client_address())
         except StoreError as e:
             st.error(sentence(e))
             return
@@ -159,8 +172,8 @@ if me is None:
 
 workshop = store.workshop(me.workshop_id)
 available = [shipped[i] for i in workshop.questionnaire_ids if i in shipped]
-st.title(workshop.title)
-st.caption(f"{workshop.client_name} · answering as **{me.name}** ({me.role})")
+st.title(plain(workshop.title))
+st.caption(f"{plain(workshop.client_name)} · answering as **{plain(me.name)}** ({me.role})")
 with st.expander("Your personal link: continue on another device"):
     st.write("Open this link on any device to come back to exactly your answers. "
              "Keep it to yourself: it opens your answers.")
@@ -176,8 +189,9 @@ if not available:
 ids = [x.id for x in available]
 chosen = st.query_params.get("q", ids[0])
 chosen = chosen if chosen in ids else ids[0]
-picked = st.radio("Questionnaire", ids, index=ids.index(chosen), horizontal=True,
-                  format_func=lambda i: shipped[i].title, key="questionnaire_choice")
+picked = offered(st.radio("Questionnaire", ids, index=ids.index(chosen), horizontal=True,
+                          format_func=lambda i: shipped[i].title, key="questionnaire_choice"),
+                 ids, chosen)
 if picked != chosen:
     st.query_params["q"] = picked
     st.query_params["s"] = "0"

@@ -9,6 +9,7 @@ from app_pages.common import (
     action_library,
     benchmarks,
     facilitator_page,
+    offered,
     open_store,
     questionnaires,
     sentence,
@@ -45,6 +46,7 @@ chosen = st.multiselect(
         " (synthetic: illustration only)" if every[i].provenance.synthetic else ""),
     help="Without a benchmark each dimension aims one level up. Targets the team sets below "
          "take precedence.")
+chosen = offered(chosen, fitting)
 chosen_benchmarks = {every[i].questionnaire: every[i] for i in chosen}
 for b in chosen_benchmarks.values():
     st.caption(f"Benchmark: {b.provenance.line()}")
@@ -67,7 +69,7 @@ edited_targets = st.data_editor(
                                                            step=0.1, format="%.2f"),
                    "Importance": st.column_config.NumberColumn(
                        help="From the trade-off answers; 1 when none speaks for it")})
-if st.button("Save targets", key="save_targets"):
+if st.button("Save targets", key="save_targets", disabled=workshop.is_demo):
     changed = {row.dimension_id: float(row.Target) for row in edited_targets.itertuples()
                if abs(float(row.Target) - targets.set_index("dimension_id").loc[
                    row.dimension_id, "Target"]) > 1e-9}
@@ -104,7 +106,7 @@ edited = st.data_editor(
         "notes": st.column_config.TextColumn("Notes", max_chars=2000),
         "action_id": None,
     })
-if st.button("Save plan", type="primary", key="save_plan"):
+if st.button("Save plan", type="primary", key="save_plan", disabled=workshop.is_demo):
     store.save_plan_edits(workshop.id, [
         {"action_id": row.action_id, "owner": row.owner, "due": row.due, "status": row.status,
          "notes": row.notes} for row in edited.itertuples()])
@@ -145,7 +147,8 @@ if upload is not None:
         st.dataframe(pd.DataFrame([{"Action": c.action, "Column": c.column.capitalize(),
                                     "Now": c.old, "In the workbook": c.new} for c in changes]),
                      hide_index=True, placeholder="—")
-        if st.button(f"Apply {len(changes)} change(s)", type="primary", key="apply_upload"):
+        if st.button(f"Apply {len(changes)} change(s)", type="primary", key="apply_upload",
+                     disabled=workshop.is_demo):
             current = plan.set_index("action")
             merged = {}
             for c in changes:

@@ -7,7 +7,9 @@ import streamlit as st
 from app_pages.common import (
     benchmarks,
     facilitator_page,
+    offered,
     open_store,
+    plain,
     questionnaires,
     sentence,
     workshop_results,
@@ -26,18 +28,18 @@ available = [i for i in workshop.questionnaire_ids if i in shipped]
 if not available:
     st.warning("This workshop has no questionnaires that this installation knows.")
     st.stop()
-qid = st.radio("Questionnaire", available, horizontal=True, key="results_questionnaire",
-               format_func=lambda i: shipped[i].title)
+qid = offered(st.radio("Questionnaire", available, horizontal=True, key="results_questionnaire",
+                       format_func=lambda i: shipped[i].title), available, available[0])
 q = shipped[qid]
 people = store.participants(workshop.id)
 names = {p.id: p.name for p in people}
 try:
     outcome = workshop_results(store, workshop.id, qid, names)
 except ResponsesError as e:
-    st.error(f"Some stored answers no longer fit this questionnaire: {e}")
+    st.error(f"Some stored answers no longer fit this questionnaire: {plain(e)}")
     st.stop()
 for note in outcome.left_out:
-    st.caption(f"Not yet scored: {note}.")
+    st.caption(f"Not yet scored: {plain(note)}.")
 
 dim_names = {d.id: d.name for d in q.dimensions}
 
@@ -54,6 +56,7 @@ def benchmark_section(scores) -> None:
                                                        if every[i].provenance.synthetic else ""),
                           help="Only benchmarks made for this questionnaire and version are "
                                "offered: anything else would compare different things.")
+    chosen = offered(chosen, [b.id for b in fitting])
     if not fitting:
         st.caption("No benchmark exists yet for this questionnaire and version.")
     if chosen:
@@ -175,11 +178,12 @@ if outcome.scores["score"].notna().any():
     with st.form("agree"):
         dimension = st.selectbox("Dimension", [d.id for d in q.dimensions],
                                  format_func=lambda d: dim_names[d], key="agree_dimension")
+        dimension = offered(dimension, dim_names, q.dimensions[0].id)
         value = st.number_input("Agreed score", min_value=float(q.scale.min),
                                 max_value=float(q.scale.max), step=0.1, value=None,
                                 placeholder="the score the team agrees", key="agree_value")
         rationale = st.text_area("Rationale", max_chars=2000, key="agree_rationale")
-        if st.form_submit_button("Record agreed score"):
+        if st.form_submit_button("Record agreed score", disabled=workshop.is_demo):
             computed = table.set_index("dimension")["score"].get(dimension)
             try:
                 if value is None:
@@ -243,7 +247,7 @@ if not outcome.allocations.empty or not outcome.texts.empty or not outcome.choic
 st.subheader("Discussion notes")
 with st.form("note", clear_on_submit=True):
     text = st.text_area("Note", max_chars=2000, key="note_text")
-    if st.form_submit_button("Add note"):
+    if st.form_submit_button("Add note", disabled=workshop.is_demo):
         try:
             store.add_note(workshop.id, text, qid)
             st.rerun()

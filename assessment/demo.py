@@ -36,11 +36,14 @@ DEMO_STOP = [
 ]
 
 
-def create_demo(store: Store, questionnaires: dict[str, Questionnaire]) -> Workshop:
-    """Create the demo client and its finished, revealed workshop; returns the workshop."""
+def create_demo(store: Store, questionnaires: dict[str, Questionnaire],
+                read_only: bool = True) -> Workshop:
+    """Create the demo client and its finished, revealed workshop; returns the workshop.
+
+    The demo is read-only, so that no visitor can deface it; tests make a writable copy."""
     rng = np.random.default_rng(2024)
     client = store.create_client(DEMO_CLIENT, sector="Utilities", size_band="1,000-5,000",
-                                 region="UK", is_demo=True)
+                                 region="UK")
     workshop, _ = store.create_workshop(client.id, "Leadership workshop (demo)",
                                         list(questionnaires), facilitator_key=DEMO_KEY)
     for i, (name, role) in enumerate(DEMO_TEAM):
@@ -76,6 +79,8 @@ def create_demo(store: Store, questionnaires: dict[str, Questionnaire]) -> Works
             store.save_answers(person.id, q.id, rows)
     store.set_answering_open(workshop.id, False)
     store.set_results_revealed(workshop.id, True)
+    if read_only:
+        store.mark_demo(client.id)  # last: from here on the demo is read-only
     return store.workshop(workshop.id)
 
 

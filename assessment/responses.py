@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .model import SCORED_TYPES, Questionnaire
+from .uploads import CSV, WORKBOOK, Limits, UploadError, check_csv, check_xlsx
 
 INPUT_COLUMNS = ("assessment", "respondent", "role", "question", "option", "value", "comment")
 REFERENCE_COLUMNS = ("dimension", "type", "min", "max", "reverse", "weight")
@@ -39,6 +40,8 @@ class RowProblem:
     question: str = ""
 
     def __str__(self) -> str:
+        if self.row == 0 and self.column == "-":
+            return self.message  # about the file as a whole
         parts = [f"row {self.row}" if self.row else "file"]
         if self.question and self.column != "question":
             parts.append(f"question {self.question!r}")
@@ -111,21 +114,31 @@ class Column:
 
 
 def read_table(path: Path | str) -> tuple[dict[str, Column], int]:
-    """Read a CSV or XLSX responses file into encoded text columns, keeping row numbers true."""
+    """Read a CSV or XLSX responses file into encoded text columns, keeping row numbers true.
+
+    The file is measured first (assessment.uploads: size, expansion, sheets, rows, columns) and
+    refused before any parser reads it when it passes a limit.
+    """
     path = Path(path)
     source = str(path)
 
-    def fail(message: str):
-        raise ResponsesError([RowProblem(0, "-", "", message)], source=source)
+    def fail(message: str, cause: Exception | None = None):
+        raise ResponsesError([RowProblem(0, "-", "", message)], source=source) from cause
 
     if not path.is_file():
         fail("no such file")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
-            frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
+            check_xlsx(path, source, WORKBOOK)
+            return _read_xlsx(path, source, WORKBOOK)
+        except UploadError as e:
+            fail(e.message, e)
         except Exception as e:  # openpyxl raises many kinds on a file that is not a workbook
             fail(f"cannot read it as an Excel workbook: {_first_line(e)}")
-        return _columns_of_frame(frame), len(frame)
+    try:
+        check_csv(path, source, CSV)
+    except UploadError as e:
+        fail(e.message, e)
     try:
         return _read_csv_fast(path)
     except Exception:  # noqa: BLE001 - any trouble: the careful reader below says what is wrong
@@ -138,6 +151,59 @@ def read_table(path: Path | str) -> tuple[dict[str, Column], int]:
     except (ValueError, pd.errors.ParserError, OSError) as e:
         fail(f"cannot read it as a CSV table: {_first_line(e)}")
     return _columns_of_frame(frame), len(frame)
+
+
+def _cell_text(value) -> str:
+    """A cell as text, as pandas.read_excel(dtype=str) gives it: 4.0 is '4', blank is ''."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_xlsx(path: Path, source: str, limits: Limits) -> tuple[dict[str, Column], int]:
+    """The first worksheet, read in openpyxl's read-only mode (streamed, never whole).
+
+    The header is the first non-empty row; the rows keep their numbers in the sheet (blank rows
+    included, and skipped later like untouched template rows), so messages name true rows.
+    """
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        if not wb.worksheets:
+            return {}, 0
+        ws = wb.worksheets[0]
+        ws.reset_dimensions()  # never trust the stated size: read what is there (checked above)
+        header, wanted, values, last = None, {}, {}, 0
+        for number, cells in enumerate(ws.iter_rows(values_only=True, max_col=limits.columns),
+                                       start=1):
+            if number > limits.rows:  # the check counted them; this only guards against a lie
+                raise UploadError(source, f"the sheet has more than {limits.rows:,} rows; the "
+                                          f"limit is {limits.rows:,}", "rows", number, limits.rows)
+            if header is None:
+                if all(c is None or str(c).strip() == "" for c in cells):
+                    continue
+                header = number
+                for i, name in enumerate(cells):
+                    key = _cell_text(name).strip().lower()
+                    if key in INPUT_COLUMNS and key not in wanted:
+                        wanted[key] = i
+                # Blank rows above the header keep the row numbers true (header = row 1).
+                values = {key: [""] * (number - 1) for key in wanted}
+                continue
+            row = [_cell_text(cells[i]) if i < len(cells) else "" for i in wanted.values()]
+            for key, text in zip(wanted, row, strict=True):
+                values[key].append(text)
+            if any(text.strip() for text in row):
+                last = number
+        if header is None:
+            return {}, 0
+        n = last - 1 if last else 0
+        return {key: Column.of(column[:n]) for key, column in values.items()}, n
+    finally:
+        wb.close()
 
 
 def _first_line(error: Exception) -> str:
@@ -195,8 +261,34 @@ def load_answers(path: Path | str, questionnaire: Questionnaire) -> pd.DataFrame
     return validate(columns, n, questionnaire, source=str(path))
 
 
+def validate_lenient(frame: pd.DataFrame, questionnaire: Questionnaire
+                     ) -> tuple[pd.DataFrame, list[RowProblem]]:
+    """Like parse_answers, but rows that do not fit are left out and returned as problems
+    (row numbers count from 2, as in a file), instead of refusing the whole table."""
+    left_out: list[RowProblem] = []
+    rows = np.arange(2, len(frame) + 2)
+    for _ in range(50):  # each round drops at least one row; allocations may take a few
+        try:
+            answers = validate(_columns_of_frame(frame), len(frame), questionnaire,
+                               keep_all=True)
+        except ResponsesError as e:
+            bad = sorted({p.row for p in e.problems if p.row >= 2})
+            if not bad:
+                raise
+            found = {p.row: p for p in e.problems}
+            left_out.extend(RowProblem(int(rows[r - 2]), found[r].column, found[r].value,
+                                       found[r].message, found[r].question) for r in bad)
+            keep = np.ones(len(frame), dtype=bool)
+            keep[np.array(bad) - 2] = False
+            frame, rows = frame[keep].reset_index(drop=True), rows[keep]
+            continue
+        answers["row"] = rows[answers["row"].to_numpy() - 2]
+        return answers, left_out
+    raise ResponsesError(left_out[:MAX_REPORTED], total=len(left_out), source="stored answers")
+
+
 def validate(columns: dict[str, Column], n: int, questionnaire: Questionnaire,
-             source: str = "") -> pd.DataFrame:
+             source: str = "", keep_all: bool = False) -> pd.DataFrame:
     """Check every row; return clean answers or raise ResponsesError naming row, question, value.
 
     The result has ANSWER_COLUMNS: `row` is the file row (header = 1); `value` is the number
@@ -212,7 +304,8 @@ def validate(columns: dict[str, Column], n: int, questionnaire: Questionnaire,
     rows = np.arange(2, n + 2)
 
     # Untouched template rows (no respondent, no answer, no comment) and empty lines are skipped.
-    keep = ~(col["respondent"].is_blank() & col["value"].is_blank() & col["comment"].is_blank())
+    keep = ~(col["respondent"].is_blank() & col["value"].is_blank() & col["comment"].is_blank()
+             & (not keep_all))
     if not keep.all():
         col = {name: c.take(keep) for name, c in col.items()}
         rows = rows[keep]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .model import Question, Questionnaire
-from .responses import ResponsesError, parse_answers
+from .responses import validate_lenient
 from .scoring import allocation_summary, level_names, respondent_scores, score
 
 WORKSHOP_ASSESSMENT = "workshop"
@@ -109,10 +109,16 @@ def results(frame: pd.DataFrame, questionnaire: Questionnaire,
             names: dict[int, str] | None = None) -> Results:
     """Score a workshop's stored answers to one questionnaire."""
     long, left_out = long_format(frame, questionnaire)
-    try:
-        answers = parse_answers(long, questionnaire)
-    except ResponsesError as e:  # stored answers that no longer fit: say so, never crash
-        raise ResponsesError(e.problems, e.total, source="stored answers") from None
+    # Stored answers that no longer fit (from an older version, or written by hand) are left
+    # out, each named, so that one bad value never takes the workshop's results down.
+    answers, misfits = validate_lenient(long.reset_index(drop=True), questionnaire)
+    who = long["respondent"].reset_index(drop=True)
+    for p in misfits:
+        person = who.iloc[p.row - 2]
+        person = (names or {}).get(int(person), f"participant {person}") if str(person).isdigit() \
+            else person
+        left_out.append(f"{person}'s answer {p.value!r} to question {p.question!r}, which "
+                        f"does not fit: {p.message}")
     table = score(answers, questionnaire)
     people = respondent_scores(answers, questionnaire)
     if names:

@@ -6,7 +6,7 @@ import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from assessment.demo import DEMO_KEY, DEMO_TEAM, ensure_demo
+from assessment.demo import DEMO_KEY, DEMO_TEAM, create_demo, ensure_demo
 from assessment.questionnaire import load_shipped
 from assessment.store import Store
 
@@ -51,6 +51,12 @@ def demo(db):
     return ensure_demo(db, load_shipped())
 
 
+@pytest.fixture
+def finished(db):
+    """A finished workshop like the demo's, but writable (the demo itself is read-only)."""
+    return create_demo(db, load_shipped(), read_only=False)
+
+
 # ---------------------------------------------------------------- home
 
 def test_home_explains_the_tool_and_offers_both_ways_in(db):
@@ -72,7 +78,7 @@ def test_home_refuses_an_unknown_join_code(db):
     at = start()
     at.text_input(key="home_code").input("ZZZZZZ")
     at.button(key="home_join").click().run()
-    assert "No workshop has the code ZZZZZZ" in texts(at)
+    assert "No workshop has the join code 'ZZZZZZ'" in texts(at)
 
 
 # ---------------------------------------------------------------- facilitator
@@ -116,16 +122,30 @@ def test_the_facilitator_key_opens_a_workshop_and_a_wrong_key_does_not(demo):
     assert any(m.value == "6 of 6" for m in at.metric)  # the progress board
 
 
-def test_closing_answering_and_revealing_results_are_stored(db, demo):
+def test_closing_answering_and_revealing_results_are_stored(db):
+    client = db.create_client("Acme")
+    own, _ = db.create_workshop(client.id, "Offsite", ["commitment"])
+    at = start("app_pages/facilitator.py")
+    at.session_state["facilitator_workshop"] = own.id
+    at.run()
+    at.button(key="close_answering").click().run()
+    assert not db.workshop(own.id).answering_open
+    at.button(key="reopen_answering").click().run()
+    at.button(key="reveal_results").click().run()
+    workshop = db.workshop(own.id)
+    assert workshop.answering_open and workshop.results_revealed
+
+
+def test_the_demo_is_read_only_for_visitors(db, demo):
     at = start("app_pages/facilitator.py")
     at.session_state["facilitator_workshop"] = demo.id
     at.run()
-    at.button(key="reopen_answering").click().run()
-    assert db.workshop(demo.id).answering_open
-    at.button(key="close_answering").click().run()
-    at.button(key="hide_results").click().run()
-    workshop = db.workshop(demo.id)
-    assert not workshop.answering_open and not workshop.results_revealed
+    assert at.button(key="reopen_answering").disabled
+    assert at.button(key="hide_results").disabled
+    with pytest.raises(Exception, match="read-only"):
+        db.set_answering_open(demo.id, True)
+    with pytest.raises(Exception, match="read-only"):
+        db.add_note(demo.id, "defaced")
 
 
 # ---------------------------------------------------------------- participant
@@ -250,7 +270,8 @@ def test_respondent_names_are_hidden_until_the_facilitator_shows_them(demo):
     assert DEMO_TEAM[0][0] in chart(at, "who")
 
 
-def test_an_agreed_score_is_recorded_beside_the_computed_one(db, demo):
+def test_an_agreed_score_is_recorded_beside_the_computed_one(db, finished):
+    demo = finished
     at = signed_in_results(demo)
     at.selectbox(key="agree_dimension").set_value("measures")
     at.number_input(key="agree_value").set_value(2.5)
@@ -314,7 +335,8 @@ def test_the_plan_shows_targets_actions_quick_wins_and_the_stop_doing_list(db, d
     assert chart(at, "impact")  # impact against effort
 
 
-def test_saving_the_plan_and_targets_is_kept_in_the_store(db, demo):
+def test_saving_the_plan_and_targets_is_kept_in_the_store(db, finished):
+    demo = finished
     at = signed_in_plan(demo)
     at.button(key="save_plan").click().run()
     assert not at.exception

@@ -151,8 +151,7 @@ def test_stage_percentages_over_100_are_refused(write):
 
 def add_clients(store, how_many, sector="Retail", value="3", closed=True, demo=False):
     for i in range(how_many):
-        client = store.create_client(f"{sector} client {i}", sector=sector, region="UK",
-                                     is_demo=demo)
+        client = store.create_client(f"{sector} client {i}", sector=sector, region="UK")
         workshop, _ = store.create_workshop(client.id, "Workshop", ["tradeoffs"])
         person, _ = store.join(workshop.code, "Ann", "executive")
         q = SHIPPED["tradeoffs"]
@@ -162,6 +161,8 @@ def add_clients(store, how_many, sector="Retail", value="3", closed=True, demo=F
             (x.id, "", str(6 - v if x.reverse else v)) for x in q.scored_questions])
         if closed:
             store.set_answering_open(workshop.id, False)
+        if demo:
+            store.mark_demo(client.id)  # last: the demo is read-only
 
 
 def test_fewer_than_five_organisations_are_refused(store):

@@ -291,12 +291,12 @@ async def plan_round_trip(server: Server, shots: Path, code: str) -> dict:
 
 
 def test_an_edited_plan_workbook_comes_back_into_the_app(server, tmp_path):
-    from assessment.demo import ensure_demo
+    from assessment.demo import create_demo
     from assessment.questionnaire import load_shipped
     from assessment.store import Store
 
     store = Store(f"sqlite:///{server.database}")
-    workshop = ensure_demo(store, load_shipped())
+    workshop = create_demo(store, load_shipped(), read_only=False)  # the demo is read-only
     shots = tmp_path / "screenshots"
     shots.mkdir()
     try:

@@ -1,0 +1,11 @@
+"""Alembic environment: always run on a connection that assessment.migrate hands over."""
+
+from alembic import context
+
+from assessment.schema import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=metadata,
+                  render_as_batch=True)  # SQLite alters tables by copying them
+with context.begin_transaction():
+    context.run_migrations()

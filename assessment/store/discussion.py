@@ -1,0 +1,152 @@
+"""What the team decides: agreed scores with their rationale, notes, targets and the plan."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from assessment.errors import StoreError
+from assessment.schema import MAX_TEXT, agreed_scores, notes, plan_items, targets, workshops
+from assessment.text import clean_name, clean_text
+
+from .security import now
+
+
+def _score(value, what: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise StoreError(f"the {what} must be a number, not {str(value)[:40]!r}") from None
+    if not math.isfinite(number) or not 0 <= number <= 100:
+        raise StoreError(f"the {what} {number!r} is not on the scale")
+    return number
+
+
+class DiscussionStore:
+    """Agreed scores, notes, targets and plan edits (part of Store)."""
+
+    def _dimensions(self, db, workshop_id: int) -> dict[str, set[str]]:
+        """The workshop's questionnaires (known to this installation) and their dimensions."""
+        self._writable(db, workshop_id)
+        ids = db.execute(sa.select(workshops.c.questionnaires).where(
+            workshops.c.id == workshop_id)).scalar().split(",")
+        return {i: {d.id for d in self.questionnaires[i].dimensions}
+                for i in ids if i in self.questionnaires}
+
+    def _check_dimension(self, known: dict[str, set[str]], dimension_id: str,
+                         questionnaire_id: str | None = None) -> str:
+        dimensions = known.get(questionnaire_id, set()) if questionnaire_id is not None \
+            else set().union(*known.values())
+        if questionnaire_id is not None and questionnaire_id not in known:
+            raise StoreError(f"this workshop has no questionnaire {str(questionnaire_id)[:40]!r}")
+        if dimension_id not in dimensions:
+            raise StoreError(f"no dimension {str(dimension_id)[:40]!r} in this workshop")
+        return dimension_id
+
+    def record_agreed_score(self, workshop_id: int, questionnaire_id: str, dimension_id: str,
+                            agreed: float, rationale: str, computed: float | None) -> None:
+        """Keep the team's agreed score beside the computed one; earlier decisions are kept."""
+        rationale = clean_text(rationale, "rationale", MAX_TEXT, required=True)
+        agreed = _score(agreed, "agreed score")
+        computed = None if computed is None or pd.isna(computed) else _score(computed, "score")
+        with self.writer.begin() as db:
+            self._check_dimension(self._dimensions(db, workshop_id), dimension_id,
+                                  questionnaire_id)
+            db.execute(agreed_scores.insert().values(
+                workshop_id=workshop_id, questionnaire_id=questionnaire_id,
+                dimension_id=dimension_id, agreed_score=agreed,
+                rationale=rationale, computed_score=computed, created_at=now()))
+
+    def agreed_scores(self, workshop_id: int) -> pd.DataFrame:
+        """The latest agreed score per questionnaire and dimension, with its rationale."""
+        with self.engine.connect() as db:
+            frame = pd.DataFrame(db.execute(sa.select(agreed_scores).where(
+                agreed_scores.c.workshop_id == workshop_id).order_by(agreed_scores.c.id)
+            ).mappings().all(), columns=[c.name for c in agreed_scores.columns])
+        return frame.groupby(["questionnaire_id", "dimension_id"], as_index=False).last()
+
+    def add_note(self, workshop_id: int, text: str, questionnaire_id: str = "",
+                 dimension_id: str = "") -> None:
+        text = clean_text(text, "note", MAX_TEXT, required=True)
+        with self.writer.begin() as db:
+            self._writable(db, workshop_id)
+            db.execute(notes.insert().values(workshop_id=workshop_id, text=text,
+                                             questionnaire_id=clean_text(questionnaire_id)[:100],
+                                             dimension_id=clean_text(dimension_id)[:100],
+                                             created_at=now()))
+
+    def notes(self, workshop_id: int) -> pd.DataFrame:
+        with self.engine.connect() as db:
+            return pd.DataFrame(db.execute(sa.select(notes).where(
+                notes.c.workshop_id == workshop_id).order_by(notes.c.id)).mappings().all(),
+                columns=[c.name for c in notes.columns])
+
+    def _upsert(self, db, table: sa.Table, keys: list[str], rows: list[dict], update: list[str]):
+        insert = (postgresql.insert if self.engine.dialect.name == "postgresql"
+                  else sqlite.insert)(table)
+        statement = insert.on_conflict_do_update(
+            index_elements=keys, set_={c: insert.excluded[c] for c in update})
+        db.execute(statement, rows)
+
+    def set_targets(self, workshop_id: int, values: dict[str, float]) -> None:
+        """The team's targets per dimension (replacing earlier ones for those dimensions)."""
+        if not values:
+            return
+        stamp = now()
+        with self.writer.begin() as db:
+            known = self._dimensions(db, workshop_id)
+            rows = [dict(workshop_id=workshop_id, dimension_id=self._check_dimension(known, d),
+                         target=_score(t, "target"), updated_at=stamp)
+                    for d, t in values.items()]
+            self._upsert(db, targets, ["workshop_id", "dimension_id"], rows,
+                         ["target", "updated_at"])
+
+    def targets(self, workshop_id: int) -> dict[str, float]:
+        with self.engine.connect() as db:
+            rows = db.execute(sa.select(targets.c.dimension_id, targets.c.target).where(
+                targets.c.workshop_id == workshop_id)).all()
+        return {d: t for d, t in rows}
+
+    def save_plan_edits(self, workshop_id: int, edits: list[dict]) -> None:
+        """Owner, due date, status and notes per action (action_id in each dict)."""
+        from assessment.planning import STATUSES
+
+        stamp = now()
+        rows = []
+        for e in edits:
+            status = e.get("status") or STATUSES[0]
+            if status not in STATUSES:
+                raise StoreError(f"status must be one of {', '.join(STATUSES)}, not "
+                                 f"{str(status)[:40]!r}")
+            due = e.get("due")
+            if isinstance(due, datetime):
+                due = due.date()
+            if due is not None and pd.isna(due):
+                due = None
+            if due is not None and not isinstance(due, date):
+                raise StoreError(f"the due date {str(due)[:40]!r} is not a date")
+            owner = e.get("owner")
+            note = e.get("notes")
+            rows.append(dict(
+                workshop_id=workshop_id, action_id=clean_text(e["action_id"])[:100],
+                owner=clean_name("" if owner is None or pd.isna(owner) else owner, "owner", 200,
+                                 required=False),
+                due=due, status=status,
+                notes=clean_text("" if note is None or pd.isna(note) else note, "notes", MAX_TEXT),
+                updated_at=stamp))
+        if rows:
+            with self.writer.begin() as db:
+                self._writable(db, workshop_id)
+                self._upsert(db, plan_items, ["workshop_id", "action_id"], rows,
+                             ["owner", "due", "status", "notes", "updated_at"])
+
+    def plan_edits(self, workshop_id: int) -> dict[str, dict]:
+        with self.engine.connect() as db:
+            rows = db.execute(sa.select(plan_items).where(
+                plan_items.c.workshop_id == workshop_id)).mappings().all()
+        return {r["action_id"]: {"owner": r["owner"], "due": r["due"], "status": r["status"],
+                                 "notes": r["notes"]} for r in rows}

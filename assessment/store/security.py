@@ -1,0 +1,86 @@
+"""Secrets and guarded doors: hashed keys, participant tokens, and slowing down guessers."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def hash_secret(secret: str, salt: bytes | None = None) -> str:
+    """scrypt hash of a facilitator key, stored as salt$hash (hex)."""
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(secret.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    return f"{salt.hex()}${digest.hex()}"
+
+
+def check_secret(secret: str, stored: str) -> bool:
+    """Compare a key with its stored scrypt hash in constant time."""
+    try:
+        salt_hex, _ = stored.split("$", 1)
+        expected = hash_secret(secret, bytes.fromhex(salt_hex))
+    except ValueError:
+        return False
+    return hmac.compare_digest(expected, stored)
+
+
+def token_hash(token: str) -> str:
+    # Participant tokens are 192 random bits, so a fast hash is enough to keep them out of the
+    # database in clear while allowing a direct lookup; scrypt is for human-chosen secrets.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class DoorPolicy:
+    """How a guarded door treats failures, counted per subject within a window.
+
+    The first `free` failures cost nothing; each one after that makes the next attempt wait
+    `step` seconds more (at most `max_delay`); from `lock` failures on, every attempt is refused
+    until `window` has passed since the last failure.
+    """
+
+    free: int = 5
+    step: float = 1.0
+    max_delay: float = 5.0
+    lock: int = 10
+    window: timedelta = timedelta(minutes=15)
+
+    def delay(self, failures: int) -> float:
+        """Seconds the next attempt waits after this many recent failures."""
+        if failures < self.free:
+            return 0.0
+        return min(self.max_delay, self.step * (failures - self.free + 1))
+
+
+# Join codes are 6 of 32 characters (about 10^9): at 10 guesses per 15 minutes per address,
+# finding one open workshop among a hundred takes centuries. A workshop's own key door locks
+# later than an address's, since anyone holding the join code could lock its facilitator out.
+DOORS = {
+    ("join", "address"): DoorPolicy(),
+    ("key", "address"): DoorPolicy(),
+    ("key", "workshop"): DoorPolicy(lock=20),
+}
+
+
+def max_participants() -> int:
+    """Participants one workshop accepts (MAX_PARTICIPANTS, default 200)."""
+    return _env_int("MAX_PARTICIPANTS", 200)
+
+
+def workshops_per_hour() -> int:
+    """Workshops one client address may create in an hour (WORKSHOPS_PER_HOUR, default 10)."""
+    return _env_int("WORKSHOPS_PER_HOUR", 10)

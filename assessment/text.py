@@ -1,0 +1,78 @@
+"""Text that users type, cleaned once at the store boundary so every database and export takes it.
+
+- Control characters other than newline and tab are removed (NUL breaks PostgreSQL, vertical
+  tab and friends make a workbook invalid XML), and so are lone surrogates.
+- Names are also normalised (Unicode NFKC) and their runs of white space collapsed.
+- `name_key` folds a name for comparison: NFKC, case, and look-alike letters from other scripts
+  (Unicode's confusables data: Cyrillic "А" is Latin "A"), so that one person gets one row.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+from .errors import StoreError
+
+# C0 and C1 controls except tab and newline, DEL, and lone surrogates (not encodable as UTF-8).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_SPACE = re.compile(r"\s+")
+
+
+def clean_text(text: object, what: str = "text", limit: int | None = None,
+               required: bool = False) -> str:
+    """Text without control characters, stripped; refused when too long (or empty if required)."""
+    text = "" if text is None else str(text)
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    if required and not text:
+        raise StoreError(f"the {what} must not be empty")
+    if limit is not None and len(text) > limit:
+        raise StoreError(f"the {what} is limited to {limit} characters")
+    return text
+
+
+def clean_name(text: object, what: str = "name", limit: int | None = None,
+               required: bool = True) -> str:
+    """A one-line name: cleaned, NFKC-normalised, white space collapsed to single spaces."""
+    text = unicodedata.normalize("NFKC", "" if text is None else str(text))
+    return clean_text(_SPACE.sub(" ", _CONTROL.sub("", text)), what, limit, required)
+
+
+@functools.cache
+def _skeleton_map() -> dict[str, str]:
+    """Each confusable character mapped to one representative of its class of look-alikes."""
+    from confusable_homoglyphs.confusables import confusables_data
+
+    parent: dict[str, str] = {}
+
+    def root(c: str) -> str:
+        while parent.setdefault(c, c) != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    for char, glyphs in confusables_data.items():
+        for glyph in glyphs:
+            if len(char) == 1 and len(glyph["c"]) == 1:
+                parent[root(glyph["c"])] = root(char)
+    classes: dict[str, list[str]] = {}
+    for c in list(parent):
+        classes.setdefault(root(c), []).append(c)
+    mapping = {}
+    for members in classes.values():
+        # Prefer a plain ASCII letter or digit, so that "Аnn" (Cyrillic А) folds to "ann".
+        ascii_ = sorted(c.casefold() for c in members if c.isascii() and c.isalnum())
+        representative = ascii_[0] if ascii_ else min(members)
+        mapping.update(dict.fromkeys(members, representative))
+    return mapping
+
+
+def name_key(name: str) -> str:
+    """The name folded for comparison: two names with one key would look alike on screen."""
+    skeleton = _skeleton_map()
+    folded = clean_name(name, required=False)
+    # Twice: before case folding ("I" looks like "l") and after ("ı" folds on its own).
+    for _ in range(2):
+        folded = "".join(skeleton.get(c, c) for c in folded).casefold()
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", folded)).strip()
