@@ -147,3 +147,32 @@ if b5.button("Sign out", key="sign_out"):
 
 st.subheader("Progress")
 progress_board(workshop.id, workshop.questionnaire_ids)
+
+
+def remove_participant() -> None:
+    """Take someone out of the workshop with all their answers (a test entry, a prankster)."""
+    people = {p.id: p for p in store.participants(workshop.id)}
+    with st.expander("Remove a participant and their answers"):
+        if not people:
+            st.caption("Nobody has joined yet.")
+            return
+        with st.form("remove_participant"):
+            chosen = st.selectbox("Participant", list(people), key="remove_who",
+                                  format_func=lambda i: f"{people[i].name} ({people[i].role})")
+            sure = st.checkbox("Yes, remove this person and every answer they gave",
+                               key="remove_sure")
+            submitted = st.form_submit_button("Remove", disabled=workshop.is_demo)
+        chosen = offered(chosen, people)
+        if submitted and chosen is not None:
+            if not sure:
+                st.warning("Tick the box to confirm first.")
+                return
+            try:
+                removed = store.remove_participant(workshop.id, chosen)
+            except StoreError as e:
+                st.error(sentence(e))
+                return
+            st.success(f"Removed {plain(people[chosen].name)} and {removed} answer(s).")
+
+
+remove_participant()

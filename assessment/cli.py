@@ -96,6 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
                                         "clearly labelled demo client with a finished workshop. "
                                         "Uses DATABASE_URL, else data/assessment.db.")
     p.set_defaults(run=cmd_demo)
+
+    p = commands.add_parser("db", help="the database's schema revision",
+                            description="Schema migrations of the database at DATABASE_URL (else "
+                                        "data/assessment.db). The app upgrades at start too.")
+    db = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    d = db.add_parser("upgrade", help="bring the database to the latest revision, keeping data")
+    d.set_defaults(run=cmd_db_upgrade)
+    d = db.add_parser("current", help="print the database's revision and the latest one")
+    d.set_defaults(run=cmd_db_current)
     return parser
 
 
@@ -231,7 +240,7 @@ def cmd_score(args) -> int:
 
 def cmd_plan(args) -> int:
     from .actions import load_actions
-    from .export import save_workbook
+    from .export import WorkbookError, save_workbook
     from .report import build_report, score_file
 
     q = _questionnaire(args.questionnaire)
@@ -255,7 +264,11 @@ def cmd_plan(args) -> int:
         [score_file(answers, q)], library, reference=f"file {Path(args.responses).name}, "
         f"assessment {name}, questionnaire {q.id} {q.version}", client=args.client or name,
         title=f"{q.title}: {name}", benchmarks={q.id: benchmark} if benchmark else {})
-    save_workbook(report, args.xlsx)
+    try:
+        save_workbook(report, args.xlsx)  # read back before it takes the target's place
+    except WorkbookError as e:
+        print(e, file=sys.stderr)
+        return 1
     print(f"wrote {args.xlsx}: {len(plan)} actions for {name}", file=sys.stderr)
     return 0
 
@@ -300,6 +313,34 @@ def cmd_demo(args) -> int:
     else:
         print(f"demo workshop created: join code {workshop.code}, facilitator key {DEMO_KEY!r}",
               file=sys.stderr)
+    return 0
+
+
+def cmd_db_upgrade(args) -> int:
+    from .store import Store
+
+    store = Store()
+    try:
+        before = store.revision()
+        after = store.create_schema()
+    finally:
+        store.close()
+    print(f"database at revision {after}" + (f" (was {before})" if before != after else
+                                             " (already the latest)"))
+    return 0
+
+
+def cmd_db_current(args) -> int:
+    from .store import Store
+    from .store.engine import head_revision
+
+    store = Store()
+    try:
+        current = store.revision()
+    finally:
+        store.close()
+    head = head_revision()
+    print(f"{current or 'empty'} (latest {head})")
     return 0
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import string
 import unicodedata
 
 from .errors import StoreError
@@ -56,6 +57,11 @@ def _skeleton_map() -> dict[str, str]:
         for glyph in glyphs:
             if len(char) == 1 and len(glyph["c"]) == 1:
                 parent[root(glyph["c"])] = root(char)
+    # Case does not tell people apart either: "O" looks like "0", so "o" must fold with both.
+    # Only ASCII letters are joined with their other case: further afield, case pairs chain
+    # unrelated classes together ("u" would end up with "r").
+    for char in string.ascii_uppercase:
+        parent[root(char.lower())] = root(char)
     classes: dict[str, list[str]] = {}
     for c in list(parent):
         classes.setdefault(root(c), []).append(c)
