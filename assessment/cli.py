@@ -321,11 +321,10 @@ def cmd_db_upgrade(args) -> int:
 
     store = Store()
     try:
-        before = store.revision()
-        after = store.create_schema()
+        before, after = store.migrate()
     finally:
         store.close()
-    print(f"database at revision {after}" + (f" (was {before})" if before != after else
+    print(f"database at revision {after}" + (f" (was {before or 'empty'})" if before != after else
                                              " (already the latest)"))
     return 0
 

@@ -148,3 +148,63 @@ def test_twenty_threads_saving_at_once_lose_nothing(store, workshop):
     assert len(frame) == 20 * 15
     assert not frame.duplicated(["participant_id", "question_id", "option_id"]).any()
     assert set(frame["value"]) == {"4"}
+
+
+def test_a_read_does_not_wait_for_a_writer_on_sqlite(tmp_path):
+    """Under WAL a reader sees the last committed state while a writer holds the lock."""
+    store = Store(f"sqlite:///{tmp_path / 'wal.db'}")
+    store.create_schema()
+    client = store.create_client("Acme")
+    workshop, _ = store.create_workshop(client.id, "Offsite", ["commitment"])
+    found = []
+    with store.writer.begin() as db:  # a writing transaction, left open
+        db.execute(sa.text("UPDATE workshops SET title = 'Renamed'"))
+        reader = threading.Thread(target=lambda: found.append(store.workshop(workshop.id).title))
+        reader.start()
+        reader.join(timeout=10)  # the busy timeout is 30 s: a waiting read would still hang
+        assert found == ["Offsite"]
+    assert store.workshop(workshop.id).title == "Renamed"
+    store.close()
+
+
+def test_fifty_writers_and_readers_at_once_never_see_a_locked_database(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'busy.db'}")
+    store.create_schema()
+    client = store.create_client("Acme")
+    workshop, _ = store.create_workshop(client.id, "Offsite", ["commitment"])
+    people = [store.join(workshop.code, f"P{i}", "executive")[0] for i in range(50)]
+    questions = [q.id for q in store.questionnaires["commitment"].questions
+                 if q.type == "level"][:10]
+    errors, done = [], threading.Event()
+    start = threading.Barrier(len(people) + 10)
+
+    def write(person):
+        try:
+            start.wait()
+            for q in questions:
+                store.save_answer(person.id, "commitment", q, "3")
+        except Exception as e:  # noqa: BLE001 - collected and asserted on below
+            errors.append(repr(e))
+
+    def read():
+        try:
+            start.wait()
+            while not done.is_set():
+                store.answer_frame(workshop.id)
+                store.answers_version(workshop.id)
+                store.participants(workshop.id)
+        except Exception as e:  # noqa: BLE001
+            errors.append(repr(e))
+
+    writers = [threading.Thread(target=write, args=(p,)) for p in people]
+    readers = [threading.Thread(target=read) for _ in range(10)]
+    for t in writers + readers:
+        t.start()
+    for t in writers:
+        t.join(timeout=300)
+    done.set()
+    for t in readers:
+        t.join(timeout=60)
+    assert errors == []
+    assert len(store.answer_frame(workshop.id)) == 50 * len(questions)
+    store.close()

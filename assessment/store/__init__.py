@@ -56,6 +56,10 @@ class Store(WorkshopStore, AnswerStore, DiscussionStore):
 
     def create_schema(self) -> str:
         """Bring the database to the latest schema revision, keeping its data."""
+        return self.migrate()[1]
+
+    def migrate(self) -> tuple[str | None, str]:
+        """Upgrade to the latest revision; the revisions before and after."""
         return upgrade(self.engine)
 
     def revision(self) -> str | None:

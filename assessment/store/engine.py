@@ -121,11 +121,13 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
 
 
-def upgrade(engine: sa.Engine) -> str:
-    """Bring the database to the latest revision, keeping its data; returns that revision."""
+def upgrade(engine: sa.Engine) -> tuple[str | None, str]:
+    """Bring the database to the latest revision, keeping its data; returns the revisions
+    before and after (read under the lock, so only one of several processes sees a change)."""
     from alembic import command
 
     with _migration_lock(engine):
+        before = current_revision(engine)
         with writer(engine).begin() as db:
             config = _alembic_config(db)
             inspector = sa.inspect(db)
@@ -133,4 +135,4 @@ def upgrade(engine: sa.Engine) -> str:
                 # Release 0.1.0 created its tables without migrations: they are revision 0001.
                 command.stamp(config, "0001")
             command.upgrade(config, "head")
-    return head_revision()
+    return before, head_revision()
