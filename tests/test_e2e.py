@@ -296,6 +296,7 @@ def test_an_edited_plan_workbook_comes_back_into_the_app(server, tmp_path):
     from assessment.store import Store
 
     store = Store(f"sqlite:///{server.database}")
+    store.create_schema()
     workshop = create_demo(store, load_shipped(), read_only=False)  # the demo is read-only
     shots = tmp_path / "screenshots"
     shots.mkdir()
