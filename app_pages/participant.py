@@ -24,20 +24,28 @@ shipped = questionnaires()
 
 def save(participant_id: int, questionnaire_id: str, question: Question, key: str,
          option: str = "") -> None:
-    """Widget callback: write the widget's value to the store the moment it changes."""
+    """Widget callback: write the widget's value to the store the moment it changes.
+
+    The store checks the value (a client can send anything); what it refuses is reported under
+    the question and the widget goes back to the stored answer.
+    """
     value = st.session_state.get(key)
+    question_key = f"{questionnaire_id}.{question.id}"
+    if question.type == "ranking":
+        order = list(value) if isinstance(value, (list, tuple)) else []
+        rows = [(question.id, o, str(order.index(o) + 1) if o in order else "")
+                for o in question.option_ids]
+    else:
+        rows = [(question.id, option, "" if value is None else value)]
     try:
-        if question.type == "ranking":
-            order = list(value or [])
-            store.save_answers(participant_id, questionnaire_id, [
-                (question.id, o, str(order.index(o) + 1) if o in order else "")
-                for o in question.option_ids])
-        else:
-            store.save_answer(participant_id, questionnaire_id, question.id,
-                              "" if value is None else value, option)
-        st.session_state.pop("save_error", None)
+        stored = store.save_answers(participant_id, questionnaire_id, rows)
     except StoreError as e:
-        st.session_state["save_error"] = str(e)
+        st.session_state[f"error.{question_key}"] = str(e)
+        st.session_state.pop(key, None)
+        return
+    st.session_state.pop(f"error.{question_key}", None)
+    given = st.session_state.setdefault("given", {})
+    given.update({(q, o): v for q, o, v in stored})
 
 
 def join_form() -> None:
@@ -69,8 +77,10 @@ def join_form() -> None:
         st.rerun()
 
 
-def render_question(question: Question, q: Questionnaire, given: dict, pid: int,
-                    disabled: bool) -> None:
+@st.fragment
+def render_question(question: Question, q: Questionnaire, pid: int, disabled: bool) -> None:
+    """One question; a click on it reruns this question only (the answer is saved first)."""
+    given = st.session_state.get("given", {})
     key = f"{q.id}.{question.id}"
     saved = given.get((question.id, ""), "")
     common = dict(key=key, disabled=disabled, on_change=save, args=(pid, q.id, question, key))
@@ -126,6 +136,9 @@ def render_question(question: Question, q: Questionnaire, given: dict, pid: int,
                 st.info(f"{total} of {question.total} points allocated: {left} left to place.")
             else:
                 st.warning(f"{total} points allocated: {-left} too many. Take some away.")
+        error = st.session_state.get(f"error.{key}")
+        if error:
+            st.error(sentence(error))
 
 
 def review(q: Questionnaire, given: dict, pages, go) -> None:
@@ -180,8 +193,6 @@ with st.expander("Your personal link: continue on another device"):
     st.code(personal_link(token), language=None)
 if not workshop.answering_open:
     st.info("The facilitator has closed answering. Your answers are saved and shown below.")
-if st.session_state.get("save_error"):
-    st.error(sentence(st.session_state["save_error"]))
 if not available:
     st.warning("This workshop has no questionnaires that this installation knows.")
     st.stop()
@@ -199,6 +210,7 @@ q = shipped[picked]
 if workshop.results_revealed:
     team_results(q)
 given = store.answers_of(me.id, q.id)
+st.session_state["given"] = given  # kept current by save(), read by each question's fragment
 pages = list(q.pages())
 done = sum(is_answered(x, given) for x in q.questions)
 st.progress(done / len(q.questions), text=f"{done} of {len(q.questions)} answered")
@@ -222,7 +234,7 @@ else:
     if section == 0:
         st.caption(q.description)
     for qid in page.question_ids:
-        render_question(q.question(qid), q, given, me.id, not workshop.answering_open)
+        render_question(q.question(qid), q, me.id, not workshop.answering_open)
 
 previous, _, following = st.columns([1, 3, 1])
 if section > 0:

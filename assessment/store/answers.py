@@ -37,11 +37,11 @@ class AnswerStore:
         self.save_answers(participant_id, questionnaire_id, [(question_id, option_id, value)])
 
     def save_answers(self, participant_id: int, questionnaire_id: str,
-                     rows: list[tuple[str, str, object]]) -> None:
-        """Check and write several answers (question, option, value) in one transaction;
-        AnswerError (nothing written) when any of them does not fit its question."""
+                     rows: list[tuple[str, str, object]]) -> list[tuple[str, str, str]]:
+        """Check and write several answers (question, option, value) in one transaction and
+        return them as stored; AnswerError (nothing written) when any does not fit its question."""
         if not rows:
-            return
+            return []
         stamp = now()
         insert = (postgresql.insert if self.engine.dialect.name == "postgresql"
                   else sqlite.insert)(answers)
@@ -56,6 +56,7 @@ class AnswerStore:
                                         questionnaire_id=questionnaire_id, question_id=q,
                                         option_id=o, value=v, created_at=stamp, updated_at=stamp)
                                    for q, o, v in checked])
+        return checked
 
     def _check_ranks(self, db, participant_id, questionnaire, checked) -> None:
         """A rank already given to another option of the question (not rewritten now) is refused."""
