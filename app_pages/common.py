@@ -108,9 +108,11 @@ def sign_out() -> None:
 
 # Streamlit renders the text of st.markdown, st.write, captions, titles, headers, alerts, metric
 # labels, radio options, expander and tab labels as Markdown: CommonMark, GFM, and its own
-# extensions. Part of that works on the parsed text, where backslash escapes are already gone:
-# GFM's literal autolinks (http://…, www.…, a@b.c), :material/…: icons, :emoji: shortcodes,
-# :streamlit: and "->" arrows. An invisible WORD JOINER (U+2060) breaks those patterns.
+# extensions (selectbox and multiselect options, st.text, st.code and table cells are plain text,
+# so user text goes there as it is). Part of that works on the parsed text, where backslash
+# escapes are already gone: GFM's literal autolinks (http://…, www.…, a@b.c), :material/…:
+# icons, :emoji: shortcodes, :streamlit: and "->" arrows. An invisible WORD JOINER (U+2060)
+# breaks those patterns (checked in Chromium: escaping alone still links http://…).
 _JOINER = "\u2060"
 _ESCAPED = re.compile(r"""([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])""")  # all ASCII punctuation
 _LINE_BREAK = re.compile(r"[\t\n\v\f\r\x1c-\x1e\x85\u2028\u2029]")

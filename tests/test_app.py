@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
@@ -40,10 +42,13 @@ def button(at: AppTest, label: str):
 
 
 def texts(at: AppTest) -> str:
+    """What the page says, as a reader sees it: without the backslashes and invisible word
+    joiners that keep user text from being read as Markdown (app_pages.common.plain)."""
     parts = [e.value for kind in ("markdown", "caption", "subheader", "title", "info", "success",
                                   "warning", "error", "text", "code")
              for e in getattr(at, kind)]
-    return "\n".join(str(p) for p in parts)
+    text = "\n".join(str(p) for p in parts)
+    return re.sub(r"\\([!-/:-@[-`{-~])", r"\1", text).replace("\u2060", "")
 
 
 @pytest.fixture
@@ -356,3 +361,4 @@ def test_revealed_team_results_need_three_participants(db, workshop):
     at.run()
     assert "Nobody's individual answers are shown" in texts(at)
     assert "Team results appear" not in texts(at)
+
