@@ -136,7 +136,7 @@ upload = st.file_uploader("Upload an edited workbook to bring back owners, due d
                           "statuses", type=["xlsx"], key="plan_upload")
 if upload is not None:
     try:
-        uploaded = read_plan(upload.getvalue(), reference)
+        uploaded = read_plan(upload.getvalue(), reference, name=upload.name)  # bounded first
         changes = plan_changes(plan, uploaded)
     except WorkbookError as e:
         st.error(sentence(e))

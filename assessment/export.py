@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,14 +20,19 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from .planning import STATUSES, DimensionGap
+from .uploads import UPLOAD, Limits, UploadError, check_xlsx
 
 SHEETS = ("Summary", "Scores", "Action plan", "Trade-offs", "Responses", "Method")
 PLAN_COLUMNS = ("Priority", "Dimension", "Action", "Why", "Effort", "Impact", "Phase", "Owner",
                 "Due", "Status", "Measure of success")
 EDITABLE = ("Owner", "Due", "Status")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# Characters a worksheet cannot hold (XML 1.0 control characters): removed, never a crash.
-ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Characters a workbook cannot hold (XML 1.0 control characters, U+FFFE, U+FFFF, and lone
+# surrogates such as undecodable bytes in a command-line argument): removed, never a crash.
+ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+MAX_CELL_TEXT = 32_767  # what one Excel cell holds
+PROPERTIES = ("title", "subject", "creator", "keywords", "description", "lastModifiedBy",
+              "category", "contentStatus", "identifier", "language", "version", "revision")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 TITLE_FONT = Font(bold=True, size=14, color="1F4E79")
@@ -68,7 +74,10 @@ def safe(value):
     if isinstance(value, (pd.Timestamp, datetime)):
         return value.date() if isinstance(value, pd.Timestamp) else value
     if isinstance(value, str):
-        return ILLEGAL.sub("", value)
+        value = ILLEGAL.sub("", value)
+        if len(value) > MAX_CELL_TEXT:
+            value = value[: MAX_CELL_TEXT - 1] + "…"
+        return value
     return value
 
 
@@ -122,6 +131,7 @@ def workbook(report: PlanReport) -> openpyxl.Workbook:
     wb.remove(wb.active)
     wb.properties.title = f"Customer-centricity action plan: {report.client}"
     wb.properties.identifier = report.reference
+    _clean_properties(wb)
     _summary(wb.create_sheet("Summary"), report)
     _scores(wb.create_sheet("Scores"), report)
     _plan(wb.create_sheet("Action plan"), report)
@@ -140,6 +150,14 @@ def workbook(report: PlanReport) -> openpyxl.Workbook:
     return wb
 
 
+def _clean_properties(wb: openpyxl.Workbook) -> None:
+    """The document properties are XML too: what a cell cannot hold, they cannot either."""
+    for name in PROPERTIES:
+        value = getattr(wb.properties, name, None)
+        if isinstance(value, str):
+            setattr(wb.properties, name, safe(value))
+
+
 def workbook_bytes(report: PlanReport) -> bytes:
     buffer = io.BytesIO()
     workbook(report).save(buffer)
@@ -147,14 +165,33 @@ def workbook_bytes(report: PlanReport) -> bytes:
 
 
 def save_workbook(report: PlanReport, path: Path | str) -> None:
-    """Write the whole file or nothing."""
+    """Write the whole file or nothing: the workbook is written beside the target, read back
+    (every sheet, openpyxl read-only) and only then moved into place; WorkbookError if it
+    cannot be read back, and no file is left behind."""
     target = Path(path)
     tmp = target.with_name(f".{target.name}.tmp")
     try:
         workbook(report).save(tmp)
-        tmp.replace(target)
+        verify_workbook(tmp, str(path))
+        os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def verify_workbook(path: Path | str, shown: str | None = None) -> None:
+    """Open a written workbook again and read every row of every sheet; WorkbookError if not."""
+    try:
+        with open(path, "rb") as f:  # a file object: openpyxl would judge a path by its suffix
+            wb = openpyxl.load_workbook(f, read_only=True, data_only=True)
+            try:
+                for ws in wb.worksheets:
+                    for _ in ws.iter_rows(values_only=True):
+                        pass
+            finally:
+                wb.close()
+    except Exception as e:  # any kind: the file is not a workbook Excel or openpyxl can open
+        raise WorkbookError(f"{shown or path}: the workbook written cannot be opened again "
+                            f"({type(e).__name__}: {e}); nothing was written") from e
 
 
 def _summary(ws, report: PlanReport) -> None:
@@ -306,30 +343,64 @@ class Change:
     new: object
 
 
-def read_plan(data: bytes | Path | str, reference: str) -> pd.DataFrame:
+def read_plan(data: bytes | Path | str, reference: str, name: str | None = None,
+              limits: Limits = UPLOAD) -> pd.DataFrame:
     """The Action plan sheet of an uploaded workbook: Action, Owner, Due, Status per row.
 
-    Refuses a workbook made for another workshop, or one whose edited cells cannot be read.
+    The file is measured first (assessment.uploads) and refused before openpyxl reads it when
+    it passes a limit; then it is read in read-only mode. Refuses a workbook made for another
+    workshop, or one whose edited cells cannot be read. `name` (the uploaded file's name) is
+    shown in messages about the file.
     """
     try:
+        check_xlsx(data, name, limits)
+    except UploadError as e:
+        raise WorkbookError(f"{e.message} ({name})" if name else e.message) from e
+    try:
         source = io.BytesIO(data) if isinstance(data, bytes) else data
-        wb = openpyxl.load_workbook(source, data_only=True)
+        wb = openpyxl.load_workbook(source, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds on a file that is not a workbook
         raise WorkbookError(f"this is not an Excel workbook ({type(e).__name__})") from None
-    found = wb.properties.identifier or _method_reference(wb)
-    if found != reference:
+    try:
+        return _read_plan(wb, reference, limits)
+    except WorkbookError:
+        raise
+    except Exception as e:  # a sheet openpyxl cannot parse: say so, never a traceback
+        raise WorkbookError(f"this workbook cannot be read ({type(e).__name__})") from None
+    finally:
+        wb.close()
+
+
+def _rows(ws, limits: Limits, min_row: int = 1, max_row: int | None = None, width: int = 0):
+    """Rows of a read-only sheet, each exactly `width` (or the column limit) values wide."""
+    ws.reset_dimensions()  # never trust the stated size: read what is there (checked before)
+    width = width or limits.columns
+    for number, cells in enumerate(ws.iter_rows(min_row=min_row, max_row=max_row,
+                                                max_col=width, values_only=True),
+                                   start=min_row):
+        if number > limits.rows:
+            raise WorkbookError(f"the sheet {ws.title!r} has more than {limits.rows:,} rows; "
+                                f"the limit is {limits.rows:,}")
+        yield number, tuple(cells) + (None,) * (width - len(cells))
+
+
+def _read_plan(wb, reference: str, limits: Limits) -> pd.DataFrame:
+    found = wb.properties.identifier or _method_reference(wb, limits)
+    expected = safe(reference)  # the workbook holds the reference as written, cleaned
+    if found != expected:
         raise WorkbookError(f"this workbook belongs to another plan ({found or 'no reference'}); "
-                            f"this one is {reference}")
+                            f"this one is {expected}")
     if "Action plan" not in wb.sheetnames:
         raise WorkbookError("the workbook has no 'Action plan' sheet")
     ws = wb["Action plan"]
-    head = [str(c.value or "").strip() for c in ws[1]]
+    first = next(_rows(ws, limits, max_row=1), (1, ()))[1]
+    head = [str(c if c is not None else "").strip() for c in first]
     missing = [c for c in ("Action", *EDITABLE) if c not in head]
     if missing:
         raise WorkbookError(f"the Action plan sheet is missing column(s): {', '.join(missing)}")
     index = {name: head.index(name) for name in ("Action", *EDITABLE)}
     rows, problems = [], []
-    for number, cells in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+    for number, cells in _rows(ws, limits, min_row=2, width=max(index.values()) + 1):
         action = cells[index["Action"]]
         if action is None or str(action).strip() == "":
             continue
@@ -358,10 +429,10 @@ def read_plan(data: bytes | Path | str, reference: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["action", "owner", "due", "status"])
 
 
-def _method_reference(wb) -> str:
+def _method_reference(wb, limits: Limits) -> str:
     if "Method" not in wb.sheetnames:
         return ""
-    for topic, text in wb["Method"].iter_rows(min_row=2, max_col=2, values_only=True):
+    for _, (topic, text) in _rows(wb["Method"], limits, min_row=2, width=2):
         if topic == "Reference":
             return str(text or "")
     return ""

@@ -13,8 +13,9 @@ given on the command line (`WORKBOOK`):
 - one worksheet, or the shared strings, uncompressed: 40 MB / 160 MB;
 - any other XML part (styles, workbook, drawings…), which openpyxl reads whole: 10 MB;
 - parts in the archive: 200; sheets: 20;
-- per worksheet: 200,000 rows and 50 columns (the highest row number, the number of rows and
-  the dimension the file states, whichever is largest; the same for columns);
+- per worksheet: 200,000 rows, the header included, and 50 columns (the highest row number,
+  the number of rows and the dimension the file states, whichever is largest; for columns the
+  most cells in a row, the highest column named and the dimension);
 - distinct strings (the shared strings table): 1,000,000;
 - no DTD or entity declaration (no workbook needs one).
 
@@ -24,7 +25,8 @@ whose data does not match its header is refused as damaged).
 
 A CSV (`CSV` on the command line; `UPLOAD` in the app): the file at most 200 MB / 5 MB; the header
 line read alone and at most 64 KB long, with at most 50 columns; at most 2,000,000 / 200,000
-rows (counted as line breaks, in chunks).
+rows, the header included (counted as line breaks, in chunks: a line break inside a quoted
+comment counts too, so the count never falls short).
 """
 
 from __future__ import annotations
@@ -523,8 +525,7 @@ def check_csv(data: bytes | Path | str, name: str | None = None,
                 breaks -= 1
             previous = chunk[-1:]
             last = chunk[-1:]
-    lines = breaks + (1 if last not in (b"", b"\n", b"\r") else 0)
-    rows = max(0, lines - 1)
+    rows = breaks + (1 if last not in (b"", b"\n", b"\r") else 0)  # the header counts, as in a sheet
     if rows > limits.rows:
         refuse(f"the file has {rows:,} rows; the limit is {limits.rows:,}", "rows", rows,
                limits.rows)
