@@ -149,17 +149,21 @@ def sentence(message: object) -> str:
     return plain(message[:1].upper() + message[1:])
 
 
-def join_link(code: str) -> str:
-    """The link participants open to join; the host is the one this page was opened on."""
+def _app_root() -> str:
+    """The address this app was opened on, without a page path or query."""
     base = (st.context.url or "").split("?")[0].rstrip("/")
-    for suffix in ("/facilitator", "/results", "/answer"):
+    for suffix in ("/facilitator", "/results", "/answer", "/plan"):
         if base.endswith(suffix):
             base = base[: -len(suffix)]
-    return f"{base or 'http://localhost:8501'}/?join={code}"
+    return base or "http://localhost:8501"
+
+
+def join_link(code: str) -> str:
+    """The link participants open to join; the host is the one this page was opened on."""
+    return f"{_app_root()}/?join={code}"
 
 
 def personal_link(token: str) -> str:
-    base = (st.context.url or "").split("?")[0].rstrip("/")
-    if not base.endswith("/answer"):
-        base = f"{base or 'http://localhost:8501'}/answer"
-    return f"{base}?p={token}"
+    """A participant's own link. It opens the app's root: with ?p= the Answer page is the
+    default page there, and /answer would not be a known address then."""
+    return f"{_app_root()}/?p={token}"
