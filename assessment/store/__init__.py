@@ -17,6 +17,7 @@ from assessment.schema import MAX_NAME, MAX_TEXT
 
 from .answers import AnswerStore
 from .discussion import DiscussionStore
+from .doors import DoorStore, Refused
 from .engine import current_revision, database_url, make_engine, upgrade, writer
 from .security import check_secret, hash_secret, now, token_hash
 from .workshops import (
@@ -24,7 +25,6 @@ from .workshops import (
     ROLES,
     Client,
     Participant,
-    Refused,
     Workshop,
     WorkshopStore,
 )
@@ -34,7 +34,7 @@ __all__ = ["JOIN_ALPHABET", "MAX_NAME", "MAX_TEXT", "ROLES", "Client", "Particip
            "make_engine", "now", "token_hash"]
 
 
-class Store(WorkshopStore, AnswerStore, DiscussionStore):
+class Store(WorkshopStore, DoorStore, AnswerStore, DiscussionStore):
     """The application's data, behind plain methods that speak the domain."""
 
     def __init__(self, url: str | None = None, questionnaires: Mapping | None = None,

@@ -1,0 +1,62 @@
+"""Guarded doors: failed attempts at a join code or a facilitator key, counted per subject
+(client address, workshop) in the database so that every app process sees them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from assessment.errors import StoreError
+from assessment.schema import attempts
+
+from .security import DOORS, now
+
+
+class Refused(StoreError):
+    """A guarded door that refuses every attempt for now; `wait` says for how long."""
+
+    def __init__(self, message: str, wait: timedelta):
+        super().__init__(message)
+        self.wait = wait
+
+
+def _minutes(delta: timedelta) -> str:
+    minutes = max(1, round(delta.total_seconds() / 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+class DoorStore:
+    """Slowing down, then refusing, whoever keeps failing at a door (part of Store)."""
+
+    def _failures(self, db, door: str, subject: str, since: datetime) -> list[datetime]:
+        return list(db.execute(sa.select(attempts.c.created_at).where(
+            attempts.c.door == door, attempts.c.subject == subject,
+            attempts.c.created_at >= since).order_by(attempts.c.created_at)).scalars())
+
+    def _guard(self, door: str, subjects: dict[str, str]) -> None:
+        """Refuse while any subject is locked out; otherwise wait as long as its failures say."""
+        stamp = now()
+        delay = 0.0
+        with self.engine.connect() as db:
+            for kind, subject in subjects.items():
+                policy = DOORS[(door, kind)]
+                failures = self._failures(db, door, f"{kind}:{subject}", stamp - policy.window)
+                if len(failures) >= policy.lock:
+                    last = failures[-1]
+                    last = last if last.tzinfo else last.replace(tzinfo=stamp.tzinfo)
+                    raise Refused(f"too many failed attempts: try again in "
+                                  f"{_minutes(last + policy.window - stamp)}",
+                                  last + policy.window - stamp)
+                delay = max(delay, policy.delay(len(failures)))
+        if delay:
+            self.sleep(delay)
+
+    def _fail(self, door: str, subjects: dict[str, str]) -> None:
+        stamp = now()
+        with self.writer.begin() as db:
+            db.execute(attempts.insert(), [dict(door=door, subject=f"{kind}:{subject}",
+                                                created_at=stamp)
+                                           for kind, subject in subjects.items()])
+            # Old failures say nothing any more; keep the table small.
+            db.execute(attempts.delete().where(attempts.c.created_at < stamp - timedelta(days=1)))
