@@ -112,7 +112,9 @@ def render_question(question: Question, q: Questionnaire, pid: int, disabled: bo
                          placeholder="Saved when you click outside the box", **common)
         elif question.type == "ranking":
             labels = {o.id: o.label for o in question.options}
-            ranked = sorted((o for o in question.option_ids if given.get((question.id, o))),
+            # Only whole-number ranks count: a stored value from an older version is ignored.
+            ranked = sorted((o for o in question.option_ids
+                             if given.get((question.id, o), "").isdigit()),
                             key=lambda o: int(given[(question.id, o)]))
             st.multiselect("Pick them in order, most vital first", list(question.option_ids),
                            default=ranked, format_func=lambda o: labels[o], **common)
