@@ -284,7 +284,7 @@ def test_agreed_scores_and_targets_name_a_dimension_of_the_workshop(hostile, roo
             hostile.set_targets(workshop.id, {dimension: 3})
 
 
-@pytest.mark.parametrize("score", ["nan", "inf", -1, "high"])
+@pytest.mark.parametrize("score", ["nan", "inf", -1, 0.9, 5.1, 1e9, "high"])
 def test_an_agreed_score_must_be_a_number_on_the_scale(hostile, room, score):
     workshop, _, _ = room
     with pytest.raises(StoreError):
@@ -359,3 +359,11 @@ def test_benchmark_build_leaves_out_a_stored_value_that_does_not_fit(tmp_path):
                            text=True, timeout=120, env={"DATABASE_URL": url, "PATH": "/usr/bin"})
     assert built.returncode == 0, built.stderr
     assert "sample: 5 organisations" in out.read_text() or "sample: 5" in out.read_text()
+
+
+@pytest.mark.parametrize("target", [0.5, 5.5, float("nan"), "5; DROP TABLE targets"])
+def test_a_target_off_the_scale_is_refused(hostile, room, target):
+    workshop, _, _ = room
+    with pytest.raises(StoreError):
+        hostile.set_targets(workshop.id, {"d1": target})
+    assert hostile.targets(workshop.id) == {}

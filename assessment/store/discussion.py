@@ -16,46 +16,49 @@ from assessment.text import clean_name, clean_text
 from .security import now
 
 
-def _score(value, what: str) -> float:
+def _score(value, what: str, scale: tuple[int, int] = (0, 100)) -> float:
+    """A number on the scale, or StoreError naming it."""
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise StoreError(f"the {what} must be a number, not {str(value)[:40]!r}") from None
-    if not math.isfinite(number) or not 0 <= number <= 100:
-        raise StoreError(f"the {what} {number!r} is not on the scale")
+    low, high = scale
+    if not math.isfinite(number) or not low <= number <= high:
+        raise StoreError(f"the {what} {number!r} is not on the scale {low}..{high}")
     return number
 
 
 class DiscussionStore:
     """Agreed scores, notes, targets and plan edits (part of Store)."""
 
-    def _dimensions(self, db, workshop_id: int) -> dict[str, set[str]]:
-        """The workshop's questionnaires (known to this installation) and their dimensions."""
+    def _dimensions(self, db, workshop_id: int) -> dict[str, dict[str, tuple[int, int]]]:
+        """The workshop's questionnaires (known to this installation): each dimension's scale."""
         self._writable(db, workshop_id)
         ids = db.execute(sa.select(workshops.c.questionnaires).where(
             workshops.c.id == workshop_id)).scalar().split(",")
-        return {i: {d.id for d in self.questionnaires[i].dimensions}
-                for i in ids if i in self.questionnaires}
+        return {i: {d.id: (q.scale.min, q.scale.max) for d in q.dimensions}
+                for i in ids if (q := self.questionnaires.get(i)) is not None}
 
-    def _check_dimension(self, known: dict[str, set[str]], dimension_id: str,
-                         questionnaire_id: str | None = None) -> str:
-        dimensions = known.get(questionnaire_id, set()) if questionnaire_id is not None \
-            else set().union(*known.values())
+    def _scale_of(self, known: dict[str, dict[str, tuple[int, int]]], dimension_id: str,
+                  questionnaire_id: str | None = None) -> tuple[int, int]:
+        """The scale of a dimension of the workshop; StoreError for anything else."""
         if questionnaire_id is not None and questionnaire_id not in known:
             raise StoreError(f"this workshop has no questionnaire {str(questionnaire_id)[:40]!r}")
-        if dimension_id not in dimensions:
-            raise StoreError(f"no dimension {str(dimension_id)[:40]!r} in this workshop")
-        return dimension_id
+        for qid, dimensions in known.items():
+            if questionnaire_id in (None, qid) and dimension_id in dimensions:
+                return dimensions[dimension_id]
+        raise StoreError(f"no dimension {str(dimension_id)[:40]!r} in this workshop")
 
     def record_agreed_score(self, workshop_id: int, questionnaire_id: str, dimension_id: str,
                             agreed: float, rationale: str, computed: float | None) -> None:
         """Keep the team's agreed score beside the computed one; earlier decisions are kept."""
         rationale = clean_text(rationale, "rationale", MAX_TEXT, required=True)
-        agreed = _score(agreed, "agreed score")
-        computed = None if computed is None or pd.isna(computed) else _score(computed, "score")
         with self.writer.begin() as db:
-            self._check_dimension(self._dimensions(db, workshop_id), dimension_id,
-                                  questionnaire_id)
+            scale = self._scale_of(self._dimensions(db, workshop_id), dimension_id,
+                                   questionnaire_id)
+            agreed = _score(agreed, "agreed score", scale)
+            computed = None if computed is None or pd.isna(computed) \
+                else _score(computed, "score", scale)
             db.execute(agreed_scores.insert().values(
                 workshop_id=workshop_id, questionnaire_id=questionnaire_id,
                 dimension_id=dimension_id, agreed_score=agreed,
@@ -99,8 +102,8 @@ class DiscussionStore:
         stamp = now()
         with self.writer.begin() as db:
             known = self._dimensions(db, workshop_id)
-            rows = [dict(workshop_id=workshop_id, dimension_id=self._check_dimension(known, d),
-                         target=_score(t, "target"), updated_at=stamp)
+            rows = [dict(workshop_id=workshop_id, dimension_id=d,
+                         target=_score(t, "target", self._scale_of(known, d)), updated_at=stamp)
                     for d, t in values.items()]
             self._upsert(db, targets, ["workshop_id", "dimension_id"], rows,
                          ["target", "updated_at"])
