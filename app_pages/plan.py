@@ -16,6 +16,7 @@ from app_pages.common import (
     workshop_results,
 )
 from assessment import charts
+from assessment.errors import StoreError
 from assessment.export import WorkbookError, plan_changes, read_plan, workbook_bytes
 from assessment.planning import STATUSES
 from assessment.report import Scored, build_report
@@ -70,11 +71,21 @@ edited_targets = st.data_editor(
                    "Importance": st.column_config.NumberColumn(
                        help="From the trade-off answers; 1 when none speaks for it")})
 if st.button("Save targets", key="save_targets", disabled=workshop.is_demo):
-    changed = {row.dimension_id: float(row.Target) for row in edited_targets.itertuples()
-               if abs(float(row.Target) - targets.set_index("dimension_id").loc[
-                   row.dimension_id, "Target"]) > 1e-9}
-    store.set_targets(workshop.id, changed)
-    st.rerun()
+    before = targets.set_index("dimension_id")["Target"]
+    try:
+        changed = {}
+        for row in edited_targets.itertuples():
+            if row.dimension_id not in before.index:
+                continue  # only the rows the page showed
+            if row.Target is None or pd.isna(row.Target):
+                raise StoreError("every dimension needs a target")
+            if abs(float(row.Target) - before[row.dimension_id]) > 1e-9:
+                changed[row.dimension_id] = float(row.Target)
+        store.set_targets(workshop.id, changed)
+    except (StoreError, TypeError, ValueError) as e:
+        st.error(sentence(e))
+    else:
+        st.rerun()
 
 st.subheader("The plan")
 if plan.empty:
@@ -107,11 +118,16 @@ edited = st.data_editor(
         "action_id": None,
     })
 if st.button("Save plan", type="primary", key="save_plan", disabled=workshop.is_demo):
-    store.save_plan_edits(workshop.id, [
-        {"action_id": row.action_id, "owner": row.owner, "due": row.due, "status": row.status,
-         "notes": row.notes} for row in edited.itertuples()])
-    st.success("Plan saved.")
-    st.rerun()
+    try:
+        store.save_plan_edits(workshop.id, [
+            {"action_id": row.action_id, "owner": row.owner, "due": row.due,
+             "status": row.status, "notes": row.notes}
+            for row in edited.itertuples() if row.action_id in set(plan["action_id"])])
+    except (StoreError, TypeError, ValueError) as e:
+        st.error(sentence(e))
+    else:
+        st.success("Plan saved.")
+        st.rerun()
 
 st.subheader("Impact against effort")
 st.altair_chart(charts.impact_effort(plan))
@@ -159,6 +175,10 @@ if upload is not None:
                     "status": current.loc[c.action, "status"],
                     "notes": current.loc[c.action, "notes"]})
                 row[c.column] = c.new
-            store.save_plan_edits(workshop.id, list(merged.values()))
-            st.success(f"Applied {len(changes)} change(s).")
-            st.rerun()
+            try:
+                store.save_plan_edits(workshop.id, list(merged.values()))
+            except StoreError as e:
+                st.error(sentence(e))
+            else:
+                st.success(f"Applied {len(changes)} change(s).")
+                st.rerun()
