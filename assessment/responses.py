@@ -84,7 +84,14 @@ class Column:
 
     @classmethod
     def of(cls, values) -> Column:
-        codes, uniques = pd.factorize(pd.Series(values, dtype=object).fillna("").astype(str))
+        array = np.asarray(values, dtype=object)
+        codes, uniques = pd.factorize(array, use_na_sentinel=False)
+        missing = pd.isna(uniques)
+        if all(type(u) is str for u in uniques[~missing]):
+            # Texts and blanks only (a stored table): each distinct value is turned into text
+            # once. Anything else (numbers: 1, 1.0 and True are equal keys) goes the long way.
+            return cls.encode(codes, np.where(missing, "", uniques))
+        codes, uniques = pd.factorize(pd.Series(array, dtype=object).fillna("").astype(str))
         return cls.encode(codes, uniques)
 
     @classmethod
@@ -99,6 +106,14 @@ class Column:
 
     def take(self, mask: np.ndarray) -> Column:
         return Column(self.codes[mask], self.uniques)
+
+    def compact(self) -> Column:
+        """The same texts with only the distinct values used, in order of first appearance
+        (as Column.of would encode them)."""
+        if not len(self.codes):
+            return Column(self.codes, np.array([""], dtype=object))
+        codes, used = pd.factorize(self.codes)
+        return Column(codes.astype(np.int64), self.uniques[used])
 
     def replace(self, old: str, new: str) -> Column:
         uniques = self.uniques.copy()
@@ -267,10 +282,10 @@ def validate_lenient(frame: pd.DataFrame, questionnaire: Questionnaire
     (row numbers count from 2, as in a file), instead of refusing the whole table."""
     left_out: list[RowProblem] = []
     rows = np.arange(2, len(frame) + 2)
+    columns = _columns_of_frame(frame)  # encoded once; a round keeps the rows that fit
     for _ in range(50):  # each round drops at least one row; allocations may take a few
         try:
-            answers = validate(_columns_of_frame(frame), len(frame), questionnaire,
-                               keep_all=True)
+            answers = validate(columns, len(rows), questionnaire, keep_all=True)
         except ResponsesError as e:
             bad = sorted({p.row for p in e.problems if p.row >= 2})
             if not bad:
@@ -278,9 +293,10 @@ def validate_lenient(frame: pd.DataFrame, questionnaire: Questionnaire
             found = {p.row: p for p in e.problems}
             left_out.extend(RowProblem(int(rows[r - 2]), found[r].column, found[r].value,
                                        found[r].message, found[r].question) for r in bad)
-            keep = np.ones(len(frame), dtype=bool)
+            keep = np.ones(len(rows), dtype=bool)
             keep[np.array(bad) - 2] = False
-            frame, rows = frame[keep].reset_index(drop=True), rows[keep]
+            columns = {name: c.take(keep).compact() for name, c in columns.items()}
+            rows = rows[keep]
             continue
         answers["row"] = rows[answers["row"].to_numpy() - 2]
         return answers, left_out
@@ -422,17 +438,16 @@ def _check_allocations(value, qtype, qpos, person, questions, col, refuse) -> No
     idx = np.flatnonzero((qtype == TYPE_CODES["allocation"]) & ~np.isnan(value))
     if not len(idx):
         return
-    group = person[idx] * (len(questions) + 1) + qpos[idx]
-    frame = pd.DataFrame({"group": group, "i": idx, "v": value[idx]})
-    sums = frame.groupby("group").agg(first=("i", "min"), total=("v", "sum"))
-    expected = np.array([q.total or 0 for q in questions] + [0])[
-        qpos[sums["first"].to_numpy()]]
-    off = sums[sums["total"].to_numpy() != expected]
-    if off.empty:
+    group, _ = pd.factorize(person[idx] * (len(questions) + 1) + qpos[idx])
+    first = idx[np.unique(group, return_index=True)[1]]  # each group's first row
+    total = np.bincount(group, value[idx])  # whole numbers: exact in any order
+    expected = np.array([q.total or 0 for q in questions] + [0])[qpos[first]]
+    off = total != expected
+    if not off.any():
         return
     mask = np.zeros(len(value), dtype=bool)
-    mask[off["first"].to_numpy()] = True
-    totals = dict(zip(off["first"], off["total"], strict=True))
+    mask[first[off]] = True
+    totals = dict(zip(first[off].tolist(), total[off].tolist(), strict=True))
     respondents = col["respondent"]
     refuse(mask, "value", lambda rows_: [
         f"the points of question {questions[qpos[i]].id!r} add up to {totals[i]:.0f}, not "
@@ -444,8 +459,11 @@ def _check_rankings(value, qtype, qpos, person, refuse) -> None:
     idx = np.flatnonzero((qtype == TYPE_CODES["ranking"]) & ~np.isnan(value))
     if not len(idx):
         return
-    key = pd.DataFrame({"p": person[idx], "q": qpos[idx], "v": value[idx]})
-    dup = key.duplicated(keep="first").to_numpy()
+    # Ranks are whole numbers from 1 to the number of options here (checked before).
+    questions, ranks = int(qpos[idx].max()) + 1, int(value[idx].max()) + 1
+    key = (person[idx] * questions + qpos[idx]) * ranks + value[idx].astype(np.int64)
+    dup = np.ones(len(idx), dtype=bool)
+    dup[np.unique(key, return_index=True)[1]] = False
     mask = np.zeros(len(value), dtype=bool)
     mask[idx[dup]] = True
     refuse(mask, "value", "this rank is already given to another option")

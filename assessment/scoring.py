@@ -245,17 +245,33 @@ def _overall(c: Cells, dims: pd.DataFrame, questionnaire: Questionnaire) -> pd.D
 def allocation_summary(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
     """Mean points per option of each allocation question, over the respondents who answered."""
     alloc = {q.id: q for q in questionnaire.questions if q.type == "allocation"}
-    rows = answers[answers["question"].isin(list(alloc)) & answers["value"].notna()]
-    rows = rows.astype({c: object for c in ("assessment", "question", "option", "respondent")})
     columns = ["assessment", "question", "option", "label", "mean_points", "respondents"]
-    if rows.empty:
+    values = answers["value"].to_numpy(dtype=float)
+    question, qnames = _factorize(answers["question"])
+    rows = np.flatnonzero(np.isin(qnames, list(alloc))[question] & ~np.isnan(values))
+    if not len(rows):
         return pd.DataFrame(columns=columns)
-    people = rows.groupby(["assessment", "question"], sort=False)["respondent"].nunique()
-    points = rows.groupby(["assessment", "question", "option"], sort=False)["value"].sum()
-    out = (points / people.reindex(points.index.droplevel("option")).to_numpy()).rename(
-        "mean_points").reset_index()
-    out["respondents"] = people.reindex(
-        pd.MultiIndex.from_frame(out[["assessment", "question"]])).to_numpy()
-    labels = {(q.id, o.id): o.label for q in alloc.values() for o in q.options}
-    out["label"] = [labels.get(k, "") for k in zip(out["question"], out["option"], strict=True)]
-    return out.loc[:, columns]
+    assessment, anames = _factorize(answers["assessment"])
+    option, onames = _factorize(answers["option"])
+    respondent, rnames = _factorize(answers["respondent"])
+    a, q, o = assessment[rows], question[rows], option[rows]
+    # Groups in order of first appearance, as a group-by without sorting gives them.
+    pair, pair_first = pd.factorize(a * len(qnames) + q)
+    group, group_first = pd.factorize((a * len(qnames) + q) * len(onames) + o)
+    first = np.unique(group, return_index=True)[1]  # each group's first row
+    group_pair = pair[first]
+    # Respondents per assessment and question: each (pair, respondent) counted once.
+    people = np.bincount(pair[np.unique(pair * (len(rnames) + 1) + respondent[rows],
+                                        return_index=True)[1]], minlength=len(pair_first))
+    points = np.bincount(group, values[rows], minlength=len(group_first))
+    g_question = qnames[q[first]]
+    g_option = onames[o[first]]
+    labels = {(x.id, y.id): y.label for x in alloc.values() for y in x.options}
+    return pd.DataFrame({
+        "assessment": anames[a[first]],
+        "question": g_question,
+        "option": g_option,
+        "label": [labels.get(k, "") for k in zip(g_question, g_option, strict=True)],
+        "mean_points": points / people[group_pair],
+        "respondents": people[group_pair],
+    }, columns=columns)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,32 +59,34 @@ def long_format(frame: pd.DataFrame, questionnaire: Questionnaire) -> tuple[pd.D
     Allocations still being filled in (not adding up to the total) and answers to questions no
     longer in the questionnaire are left out, and listed in the second value.
     """
-    rows = frame[frame["questionnaire_id"] == questionnaire.id]
-    known = {q.id for q in questionnaire.questions}
+    mine = frame["questionnaire_id"].to_numpy(dtype=object) == questionnaire.id
+    column = {name: frame[name].to_numpy(dtype=object)[mine]
+              for name in ("participant_id", "role", "question_id", "option_id", "value")}
+    question, participant = column["question_id"], column["participant_id"]
     left_out = []
-    unknown = ~rows["question_id"].isin(known)
-    if unknown.any():
-        left_out.append(f"{unknown.sum()} answer(s) to questions no longer in the questionnaire")
-        rows = rows[~unknown]
+    keep = pd.Index([q.id for q in questionnaire.questions]).get_indexer(question) >= 0
+    if not keep.all():
+        left_out.append(f"{(~keep).sum()} answer(s) to questions no longer in the questionnaire")
     for q in questionnaire.questions:
         if q.type != "allocation":
             continue
-        mine = rows[rows["question_id"] == q.id]
-        points = pd.to_numeric(mine["value"], errors="coerce").fillna(0)
-        sums = points.groupby(mine["participant_id"]).sum()
-        partial = sums[sums != q.total].index
+        this = keep & (question == q.id)
+        who, people = pd.factorize(participant[this])
+        points = pd.Series(pd.to_numeric(column["value"][this], errors="coerce")).fillna(0)
+        sums = points.groupby(who).sum().to_numpy()
+        partial = np.flatnonzero(sums != q.total)
         if len(partial):
             left_out.append(f"{len(partial)} unfinished allocation(s) of points "
                             f"(\"{q.text[:60]}\")")
-            rows = rows[~((rows["question_id"] == q.id) & rows["participant_id"].isin(partial))]
+            keep &= ~((question == q.id) & pd.Index(participant).isin(people[partial]))
     long = pd.DataFrame({
         "assessment": WORKSHOP_ASSESSMENT,
-        "respondent": rows["participant_id"].astype(str),
-        "role": rows["role"],
-        "question": rows["question_id"],
-        "option": rows["option_id"],
-        "value": rows["value"],
-    })
+        "respondent": np.array([str(p) for p in participant[keep]], dtype=object),
+        "role": column["role"][keep],
+        "question": question[keep],
+        "option": column["option_id"][keep],
+        "value": column["value"][keep],
+    }, dtype=object)
     return long, left_out
 
 
@@ -123,15 +126,17 @@ def results(frame: pd.DataFrame, questionnaire: Questionnaire,
     people = respondent_scores(answers, questionnaire)
     if names:
         people["name"] = people["respondent"].astype(int).map(names)
+    allocations = allocation_summary(answers, questionnaire)
+    rankings = ranking_summary(answers, questionnaire)
     return Results(
         questionnaire=questionnaire,
         answers=answers,
         scores=table,
         respondents=people,
         agenda=disagreement_agenda(answers, questionnaire),
-        allocations=allocation_summary(answers, questionnaire),
-        rankings=ranking_summary(answers, questionnaire),
-        say_do=say_do_gaps(answers, questionnaire),
+        allocations=allocations,
+        rankings=rankings,
+        say_do=say_do_gaps(answers, questionnaire, rankings, allocations),
         texts=text_answers(answers, questionnaire),
         choices=choice_counts(answers, questionnaire),
         left_out=tuple(left_out),
@@ -139,33 +144,50 @@ def results(frame: pd.DataFrame, questionnaire: Questionnaire,
     )
 
 
+def _codes(values, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of a column and its distinct values (categories in their own order)."""
+    codes, uniques = pd.factorize(values, sort=sort)
+    return codes, np.asarray(uniques, dtype=object)
+
+
 def disagreement_agenda(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
     """Scored questions ranked by how much the team disagrees (sd, then range of answers)."""
     scored = {q.id: q for q in questionnaire.scored_questions}
-    rows = answers[answers["question"].isin(list(scored)) & answers["value"].notna()]
-    rows = rows.astype({"question": object})
     columns = ["question", "dimension", "text", "answers", "mean", "sd", "low", "high", "spread",
                "distribution"]
-    if rows.empty:
+    values = answers["value"].to_numpy(dtype=float)
+    question = answers["question"].to_numpy(dtype=object)
+    rows = np.flatnonzero((pd.Index(list(scored)).get_indexer(question) >= 0) & ~np.isnan(values))
+    if not len(rows):
         return pd.DataFrame(columns=columns)
-    stats = rows.groupby("question")["value"].agg(["size", "mean", "std", "min", "max"])
-    stats = stats[stats["size"] >= 2]
-    points = range(questionnaire.scale.min, questionnaire.scale.max + 1)
-    counts = rows.groupby(["question", "value"]).size().unstack(fill_value=0)
+    # Questions in sorted order, as a group-by on the question text gives them.
+    group, ids = _codes(question[rows], sort=True)
+    value = values[rows]
+    grouped = pd.Series(value).groupby(group)
+    size = np.bincount(group, minlength=len(ids))
+    mean, sd = grouped.mean().to_numpy(), grouped.std().to_numpy()
+    low, high = grouped.min().to_numpy(), grouped.max().to_numpy()
+    lo, hi = questionnaire.scale.min, questionnaire.scale.max
+    width = hi - lo + 1
+    on_scale = (value >= lo) & (value <= hi) & (value == np.floor(value))
+    counts = np.bincount(group[on_scale] * width + (value[on_scale] - lo).astype(np.int64),
+                         minlength=len(ids) * width).reshape(len(ids), width)
+    keep = np.flatnonzero(size >= 2)
     out = pd.DataFrame({
-        "question": stats.index,
-        "dimension": [questionnaire.dimension(scored[q].dimension).name for q in stats.index],
-        "text": [scored[q].text for q in stats.index],
-        "answers": stats["size"].to_numpy(),
-        "mean": stats["mean"].to_numpy(),
-        "sd": stats["std"].to_numpy(),
-        "low": stats["min"].to_numpy(),
-        "high": stats["max"].to_numpy(),
-        "spread": (stats["max"] - stats["min"]).to_numpy(),
-        "distribution": [" ".join(f"{p}:{int(counts.loc[q].get(float(p), 0))}" for p in points)
-                         for q in stats.index],
+        "question": pd.Index(ids[keep], dtype="str"),
+        "dimension": [questionnaire.dimension(scored[q].dimension).name for q in ids[keep]],
+        "text": [scored[q].text for q in ids[keep]],
+        "answers": size[keep],
+        "mean": mean[keep],
+        "sd": sd[keep],
+        "low": low[keep],
+        "high": high[keep],
+        "spread": high[keep] - low[keep],
+        "distribution": [" ".join(f"{lo + k}:{n}" for k, n in enumerate(counts[i]))
+                         for i in keep],
     })
-    return out.sort_values(["sd", "spread"], ascending=False, kind="stable").reset_index(drop=True)
+    order = np.lexsort((-out["spread"].to_numpy(), -out["sd"].to_numpy()))
+    return out.iloc[order].reset_index(drop=True)
 
 
 def ranking_summary(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
@@ -176,62 +198,110 @@ def ranking_summary(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.D
     make an option look unanimously vital.
     """
     columns = ["question", "option", "label", "mean_rank", "respondents"]
+    ranking = [q for q in questionnaire.questions if q.type == "ranking"]
     out = []
-    for q in questionnaire.questions:
-        if q.type != "ranking":
+    if ranking:
+        values = answers["value"].to_numpy(dtype=float)
+        question, qids = _codes(answers["question"])
+        question_code = {name: i for i, name in enumerate(qids)}
+        option, oids = _codes(answers["option"])
+        # Respondents in sorted order (assessment, then respondent), as a pivot gives them.
+        assessment, _ = _codes(answers["assessment"], sort=True)
+        respondent, respondents = _codes(answers["respondent"], sort=True)
+        person = assessment * (len(respondents) + 1) + respondent
+        given = ~np.isnan(values)
+    for q in ranking:
+        rows = np.flatnonzero((question == question_code.get(q.id, -2)) & given)
+        if not len(rows):
             continue
-        rows = answers[(answers["question"] == q.id) & answers["value"].notna()]
-        if rows.empty:
-            continue
-        ranks = rows.pivot_table(index=["assessment", "respondent"], columns="option",
-                                 values="value", aggfunc="first", observed=True)
-        ranks = ranks.reindex(columns=list(q.option_ids))
         n = len(q.options)
-        used = ranks.notna()
-        # mean of the ranks not used by each respondent: (sum 1..n - sum used) / count unused
+        people, row_of = np.unique(person[rows], return_inverse=True)
+        column = pd.Index(list(q.option_ids)).get_indexer(oids)[option[rows]]
+        known = column >= 0
+        ranks = np.full((len(people), n), np.nan)
+        # The first value given for an option counts (there is one: the store checks it).
+        cell = row_of[known] * n + column[known]
+        rows = rows[known]
+        _, first = np.unique(cell, return_index=True)
+        ranks.ravel()[cell[first]] = values[rows[first]]
+        used = ~np.isnan(ranks)
         unused = n - used.sum(axis=1)
-        fill = ((n * (n + 1) / 2 - ranks.sum(axis=1, min_count=1).fillna(0))
-                / unused.where(unused > 0))
-        filled = ranks.apply(lambda column, fill=fill: column.fillna(fill))
-        for o in q.options:
-            out.append({"question": q.id, "option": o.id, "label": o.label,
-                        "mean_rank": float(filled[o.id].mean()), "respondents": len(filled)})
+        # mean of the ranks not used by each respondent: (sum 1..n - sum used) / count unused
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fill = (n * (n + 1) / 2 - np.where(used, ranks, 0).sum(axis=1)) / np.where(
+                unused > 0, unused, np.nan)
+        filled = np.ascontiguousarray(np.where(used, ranks, fill[:, None]).T)
+        for o, mean in zip(q.options, _column_means(filled), strict=True):
+            out.append((q.id, o.id, o.label, mean, len(people)))
     if not out:
         return pd.DataFrame(columns=columns)
-    return pd.DataFrame(out, columns=columns).sort_values(["question", "mean_rank"],
-                                                          kind="stable").reset_index(drop=True)
+    out.sort(key=lambda r: (r[0], np.isnan(r[3]), r[3]))
+    return pd.DataFrame(out, columns=columns)
+
+
+def _column_means(rows: np.ndarray) -> list[float]:
+    """Mean of each row's numbers, NaN left out, summed as pandas' Series.mean sums them."""
+    means = []
+    for row in rows:
+        present = ~np.isnan(row)
+        count = int(present.sum())
+        means.append(float(np.where(present, row, 0.0).sum() / count) if count else np.nan)
+    return means
 
 
 SAY_DO_RANK_MARGIN = 0.5
 SAY_DO_POINTS_SHARE = 0.8
 
 
-def say_do_gaps(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
+def say_do_gaps(answers: pd.DataFrame, questionnaire: Questionnaire,
+                ranks: pd.DataFrame | None = None,
+                points: pd.DataFrame | None = None) -> pd.DataFrame:
     """Options the team ranks clearly vital (mean rank at least half a place better than the
-    middle) yet gives clearly few points (at most 80% of an even share)."""
-    ranks = ranking_summary(answers, questionnaire)
-    points = allocation_summary(answers, questionnaire)
+    middle) yet gives clearly few points (at most 80% of an even share).
+
+    `ranks` and `points` (ranking_summary and allocation_summary of the same answers) are
+    computed here when not given."""
+    ranks = ranking_summary(answers, questionnaire) if ranks is None else ranks
+    points = allocation_summary(answers, questionnaire) if points is None else points
     columns = ["option", "label", "mean_rank", "mean_points", "even_share"]
     if ranks.empty or points.empty:
         return pd.DataFrame(columns=columns)
     alloc = {q.id: q for q in questionnaire.questions if q.type == "allocation"}
-    merged = ranks.merge(points[["question", "option", "mean_points"]].rename(
-        columns={"question": "alloc_question"}), on="option")
-    merged["even_share"] = [alloc[a].total / len(alloc[a].options)
-                            for a in merged["alloc_question"]]
-    n_options = merged.groupby("question")["option"].transform("size")
-    vital = merged["mean_rank"] <= (n_options + 1) / 2 - SAY_DO_RANK_MARGIN
-    gaps = merged[vital & (merged["mean_points"] <= SAY_DO_POINTS_SHARE * merged["even_share"])]
-    return gaps.loc[:, columns].reset_index(drop=True)
+    # Each ranked option with every allocation answer summary of the same option, in the
+    # rankings' order (an inner join on the option).
+    given: dict[str, list[tuple[float, float]]] = {}
+    for question, option, mean in zip(points["question"], points["option"],
+                                      points["mean_points"], strict=True):
+        q = alloc[question]
+        given.setdefault(option, []).append((float(mean), q.total / len(q.options)))
+    merged = [(question, option, label, float(rank), mean, even)
+              for question, option, label, rank in zip(ranks["question"], ranks["option"],
+                                                        ranks["label"], ranks["mean_rank"],
+                                                        strict=True)
+              for mean, even in given.get(option, [])]
+    n_options = Counter(m[0] for m in merged)
+    gaps = [m[1:] for m in merged
+            if m[3] <= (n_options[m[0]] + 1) / 2 - SAY_DO_RANK_MARGIN
+            and m[4] <= SAY_DO_POINTS_SHARE * m[5]]
+    return pd.DataFrame({
+        "option": pd.Series([g[0] for g in gaps], dtype="str"),
+        "label": pd.Series([g[1] for g in gaps], dtype="str"),
+        "mean_rank": np.array([g[2] for g in gaps], dtype=float),
+        "mean_points": np.array([g[3] for g in gaps], dtype=float),
+        "even_share": np.array([g[4] for g in gaps], dtype=float),
+    })
 
 
 def text_answers(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
     """Free-text answers, by question, without who gave them."""
     texts = {q.id: q for q in questionnaire.questions if q.type == "text"}
-    rows = answers[answers["question"].isin(list(texts))]
-    rows = rows[rows["text"].astype(object).fillna("") != ""]
-    return pd.DataFrame({"question": [texts[q].text for q in rows["question"].astype(object)],
-                         "answer": rows["text"].astype(object).to_numpy()})
+    question = answers["question"].to_numpy(dtype=object)
+    answer = answers["text"].to_numpy(dtype=object)
+    given = ~pd.isna(answer)
+    given[given] = answer[given] != ""
+    rows = np.flatnonzero((pd.Index(list(texts)).get_indexer(question) >= 0) & given)
+    return pd.DataFrame({"question": [texts[q].text for q in question[rows]],
+                         "answer": answer[rows]})
 
 
 def choice_counts(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
