@@ -503,6 +503,12 @@ class Nginx:
         text = path.read_text() if path.exists() else ""
         return [line.split("|") for line in text.splitlines()]
 
+    def logged(self, prefix: str, count: int) -> list[list[str]] | None:
+        """The logged requests whose path starts so, once there are `count` of them (nginx
+        writes a line when a request is over, which can be just after its answer)."""
+        lines = [x for x in self.log() if x[0].startswith(prefix)]
+        return lines if len(lines) >= count else None
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
@@ -569,13 +575,6 @@ def _through_nginx(url: str, a: App, b: App, proxy: Nginx) -> None:
     status, _, body = http_get(f"{proxy.url}/_stcore/health")
     assert (status, body) == (200, "ok")
 
-    # An upload of 3 MB (nginx's own default limit is 1 MB) reaches Streamlit, which answers
-    # it: here with 403, since this one carries no XSRF token.
-    status, _, body = http_get(f"{proxy.url}/_stcore/upload_file/session/file", timeout=20,
-                               data=b"x" * 3_000_000, method="PUT",
-                               headers={"Content-Type": "application/octet-stream"})
-    assert (status, body) == (403, "XSRF token missing or invalid")
-
     # A first visit gets a routing cookie; with it, every request goes to the same process.
     status, headers, page = http_get(f"{proxy.url}/?join={code}")
     assert status == 200 and "<html" in page.lower()
@@ -584,6 +583,22 @@ def _through_nginx(url: str, a: App, b: App, proxy: Nginx) -> None:
         status, again, _ = http_get(f"{proxy.url}/_stcore/health",
                                     {"Cookie": f"assessment_route={cookie}"})
         assert status == 200 and "assessment_route" not in again.get("Set-Cookie", "")
+
+    # Uploads of 8 MB (nginx's own default limit is 1 MB) reach Streamlit. These carry no XSRF
+    # token: Streamlit answers 403 and may close the connection before reading the body, so
+    # that nginx answers 502. Either way the process must stay in the pool: the browser's
+    # later requests below still go to it.
+    for _ in range(3):
+        status, _, body = http_get(f"{proxy.url}/_stcore/upload_file/session/file",
+                                   timeout=20, data=b"x" * 8_000_000, method="PUT",
+                                   headers={"Content-Type": "application/octet-stream",
+                                            "Cookie": f"assessment_route={cookie}"})
+        assert (status, body) == (403, "XSRF token missing or invalid") or status == 502, \
+            (status, body[:200])
+    uploads = wait_until(lambda: proxy.logged("/_stcore/upload_file/", 3), 10,
+                         "nginx to log the uploads")
+    assert all(x[2].startswith(HOST) for x in uploads), uploads  # a process was asked
+
     # Different browsers are spread over both processes.
     for _ in range(24):
         http_get(f"{proxy.url}/_stcore/health")
@@ -607,13 +622,10 @@ def _through_nginx(url: str, a: App, b: App, proxy: Nginx) -> None:
     assert stored_answers(url, workshop_id) == {("Nia Nginx", qid): "4"}
     assert attempt_subjects(url) == ["address:unknown"]
 
-    def routed():
-        lines = proxy.log()
-        stream = [x for x in lines if x[0].startswith("/_stcore/stream")]
-        return (lines, stream) if stream else None
-
-    lines, stream = wait_until(routed, 10, "nginx to log the closed websocket")
-    mine = {x[2] for x in lines if x[3] == cookie}
+    stream = wait_until(lambda: proxy.logged("/_stcore/stream", 1), 10,
+                        "nginx to log the closed websocket")
+    lines = proxy.log()
+    mine = {x[2].split(", ")[0] for x in lines if x[3] == cookie}  # first process tried
     assert len(mine) == 1, f"one browser's requests went to several processes: {mine}"
     assert stream[0][1] == "101" and stream[0][2] in mine
     assert {x[2] for x in lines if x[0] == "/_stcore/health"} == set(backends), \
@@ -642,6 +654,6 @@ def _through_nginx(url: str, a: App, b: App, proxy: Nginx) -> None:
             return tab.chosen(f"{QUESTIONNAIRE}.{qid}")
 
     assert asyncio.run(asyncio.wait_for(reconnect(), 60)) == 3
-    last = wait_until(lambda: [x for x in proxy.log() if x[0].startswith("/_stcore/stream")][1:],
-                      10, "nginx to log the second websocket")
+    last = wait_until(lambda: proxy.logged("/_stcore/stream", 2), 10,
+                      "nginx to log the second websocket")
     assert last[-1][2].endswith(f"{HOST}:{survivor.port}"), last[-1]
