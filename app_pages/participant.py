@@ -41,11 +41,32 @@ def save(participant_id: int, questionnaire_id: str, question: Question, key: st
         stored = store.save_answers(participant_id, questionnaire_id, rows)
     except StoreError as e:
         st.session_state[f"error.{question_key}"] = str(e)
-        st.session_state.pop(key, None)
+        # The widget shows the stored answer again (set, not dropped: a dropped value would
+        # leave the browser showing the refused one and sending it with the next change).
+        st.session_state[key] = stored_value(question, st.session_state.get("given", {}),
+                                             option)
         return
     st.session_state.pop(f"error.{question_key}", None)
     given = st.session_state.setdefault("given", {})
     given.update({(q, o): v for q, o, v in stored})
+
+
+def stored_value(question: Question, given: dict, option: str = ""):
+    """What the question's widget shows for the stored answer (option: one allocation box)."""
+    if question.type == "allocation":
+        points = given.get((question.id, option), "")
+        return int(points) if points.isdigit() else 0
+    if question.type == "ranking":
+        ranked = [o for o in question.option_ids if given.get((question.id, o), "").isdigit()]
+        return sorted(ranked, key=lambda o: int(given[(question.id, o)]))
+    saved = given.get((question.id, ""), "")
+    if question.type == "text":
+        return saved
+    if question.type == "choice":
+        return saved if saved in question.option_ids else None
+    if saved.lower() == "n/a":
+        return "n/a" if question.allow_na else None
+    return int(saved) if saved.isdigit() else None
 
 
 def join_form() -> None:

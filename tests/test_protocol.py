@@ -176,11 +176,6 @@ def test_an_off_list_join_role_never_reaches_the_store(app):
             assert name not in joined
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "app_pages/participant.py save() pops the widget's key after a refusal: Streamlit then "
-    "redraws the radio without set_value, so the browser keeps showing the refused choice and "
-    "sends it again with the next change, when it is saved (assigning the stored answer to "
-    "st.session_state[key] instead would reset the browser's widget)"))
 def test_a_refused_choice_is_not_saved_later_behind_the_participants_back(app):
     """An ordinary browser, no forged values: answering is closed for a moment."""
     from assessment.store import Store
