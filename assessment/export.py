@@ -15,7 +15,8 @@ import pandas as pd
 from openpyxl.chart import BarChart, Reference
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.styles.cell_style import StyleArray
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
@@ -95,6 +96,25 @@ def put(ws, row: int, column: int, value, number_format: str | None = None):
     return cell
 
 
+def align(cell, alignment: Alignment, numbers: dict[int, int]):
+    """cell.alignment = alignment, for the thousands of cells of a sheet.
+
+    openpyxl finds an alignment's number in the workbook by hashing all its fields, twice, on
+    every assignment, which costs more than writing the cell. Here the first assignment of each
+    alignment goes through openpyxl and `numbers` (one dict per sheet) remembers the number;
+    later cells get it written into their style array, which is what openpyxl's assignment
+    stores (openpyxl is pinned; tests/test_export.py reads the alignments back)."""
+    number = numbers.get(id(alignment))
+    if number is None:
+        cell.alignment = alignment
+        numbers[id(alignment)] = cell._style.alignmentId
+    else:
+        if cell._style is None:  # a cell without any format yet
+            cell._style = StyleArray()
+        cell._style.alignmentId = number
+    return cell
+
+
 def header(ws, row: int, names, widths=None) -> None:
     for i, name in enumerate(names, start=1):
         cell = put(ws, row, i, name)
@@ -107,16 +127,21 @@ def header(ws, row: int, names, widths=None) -> None:
 def fit_rows(ws, first_row: int = 2) -> None:
     """Row heights for wrapped text: spreadsheet programs do not grow rows for text written by
     a library, so long cells would spill over each other."""
-    widths = {letter: (dim.width or 10) for letter, dim in ws.column_dimensions.items()}
+    per_line = {column_index_from_string(letter): max(1, int((dim.width or 10) * 1.15))
+                for letter, dim in ws.column_dimensions.items()}
+    default = max(1, int(10 * 1.15))
     for row in ws.iter_rows(min_row=first_row):
         lines = 1
         for cell in row:
-            if isinstance(cell.value, str) and cell.alignment is not None and \
-                    cell.alignment.wrap_text:
-                width = widths.get(cell.column_letter, 10)
-                per_line = max(1, int(width * 1.15))
-                lines = max(lines, sum(math.ceil(max(1, len(part)) / per_line)
-                                       for part in cell.value.split("\n")))
+            value = cell.value
+            if not isinstance(value, str):
+                continue
+            width = per_line.get(cell.column, default)
+            if len(value) <= width and "\n" not in value:
+                continue  # one line at most, wrapped or not: asking openpyxl its style costs
+            if cell.alignment is not None and cell.alignment.wrap_text:
+                lines = max(lines, sum(math.ceil(max(1, len(part)) / width)
+                                       for part in value.split("\n")))
         if lines > 1:
             ws.row_dimensions[row[0].row].height = min(409, 15 * lines)
 
@@ -263,12 +288,13 @@ def _scores(ws, report: PlanReport) -> None:
 def _plan(ws, report: PlanReport) -> None:
     header(ws, 1, PLAN_COLUMNS, [9, 24, 40, 70, 8, 8, 14, 22, 12, 14, 50])
     plan = report.plan
+    numbers: dict[int, int] = {}
     for r, row in enumerate(plan.itertuples(), start=2):
         values = [row.priority, row.dimension, row.action, row.why, row.effort, row.impact,
                   row.phase, row.owner, row.due, row.status, row.measure]
         for c, value in enumerate(values, start=1):
             cell = put(ws, r, c, value, "yyyy-mm-dd" if c == 9 else None)
-            cell.alignment = WRAP if c in (2, 3, 4, 8, 11) else TOP
+            align(cell, WRAP if c in (2, 3, 4, 8, 11) else TOP, numbers)
     last = max(2, len(plan) + 1)
     fit_rows(ws)
     ws.freeze_panes = "A2"
@@ -317,9 +343,14 @@ def _responses(ws, report: PlanReport) -> None:
     names = ["Respondent", "Role", "Questionnaire", "Question", "Question text", "Option",
              "Answer", "Comment"]
     header(ws, 1, names, [12, 12, 16, 10, 60, 22, 30, 40])
-    for r, row in enumerate(report.responses.itertuples(index=False), start=2):
+    frame = report.responses
+    # Plain Python values column by column: iterating rows of Arrow-backed text columns costs
+    # more than writing the cells.
+    rows = zip(*(frame[name].to_numpy(dtype=object) for name in frame.columns), strict=True)
+    numbers: dict[int, int] = {}
+    for r, row in enumerate(rows, start=2):
         for c, value in enumerate(row, start=1):
-            put(ws, r, c, value).alignment = WRAP if c in (5, 7, 8) else TOP
+            align(put(ws, r, c, value), WRAP if c in (5, 7, 8) else TOP, numbers)
     fit_rows(ws)
     ws.freeze_panes = "A2"
 
