@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 VENV_STAMP := .venv/.installed
 
-.PHONY: setup run test lint bench validate clean
+.PHONY: setup run test lint bench load validate clean
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt
 	python3 -m venv .venv
@@ -27,6 +27,9 @@ lint: setup
 bench: setup
 	$(PY) bench/score_bench.py
 	$(PY) bench/rerun_bench.py
+
+load: setup
+	$(PY) bench/load_test.py
 
 validate: setup
 	$(PY) -m assessment validate questionnaires/*.yaml questionnaires/actions/*.yaml benchmarks/*.yaml
