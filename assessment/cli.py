@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import os
 import sys
 import tempfile
@@ -223,7 +225,7 @@ def cmd_score(args) -> int:
             table[column] = compared[column]
         print(f"benchmark: {benchmark.provenance.line()}", file=sys.stderr)
     if args.output:
-        _write_atomically(args.output, table.to_csv(index=False, float_format=f"%.{DECIMALS}f"))
+        _write_atomically(args.output, scores_csv(table))
         print(f"wrote {len(table)} rows to {args.output}", file=sys.stderr)
         return 0
     shown = table.copy()
@@ -236,6 +238,24 @@ def cmd_score(args) -> int:
         print("\nMean points per option")
         print(alloc.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     return 0
+
+
+def scores_csv(table: pd.DataFrame) -> str:
+    """The scores as CSV text: what table.to_csv(index=False, float_format="%.6f") writes
+    (blank for a missing value, the same csv writer), with the numbers formatted column by
+    column in plain Python, which takes half the time for the many rows of a large file."""
+    columns = []
+    for name in table.columns:
+        values = table[name].to_numpy(dtype=object)
+        if pd.api.types.is_float_dtype(table[name].dtype):
+            columns.append(["" if v != v else f"%.{DECIMALS}f" % v for v in values])
+        else:
+            columns.append(["" if v is None or v != v else v for v in values])
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(table.columns)
+    writer.writerows(zip(*columns, strict=True))
+    return out.getvalue()
 
 
 def cmd_plan(args) -> int:

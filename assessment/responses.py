@@ -102,7 +102,10 @@ class Column:
         return self.uniques[self.codes if index is None else self.codes[index]]
 
     def is_blank(self) -> np.ndarray:
-        return (self.uniques == "")[self.codes]
+        blank = self.uniques == ""
+        if not blank.any():
+            return np.zeros(len(self.codes), dtype=bool)
+        return blank[self.codes]
 
     def take(self, mask: np.ndarray) -> Column:
         return Column(self.codes[mask], self.uniques)
@@ -122,6 +125,9 @@ class Column:
 
     def categorical(self) -> pd.Categorical:
         used = np.flatnonzero(np.bincount(self.codes, minlength=len(self.uniques)))
+        if len(used) == len(self.uniques):  # every distinct text is used: codes as they are
+            return pd.Categorical.from_codes(self.codes, categories=pd.Index(
+                self.uniques, dtype=object))
         remap = np.full(len(self.uniques), -1, dtype=np.int64)
         remap[used] = np.arange(len(used))
         return pd.Categorical.from_codes(remap[self.codes], categories=pd.Index(
@@ -399,7 +405,10 @@ def validate(columns: dict[str, Column], n: int, questionnaire: Questionnaire,
     person = pd.factorize(col["assessment"].codes * (len(col["respondent"].uniques) + 1)
                           + col["respondent"].codes)[0]
     key = (person * (len(qcol.uniques) + 1) + qcol.codes) * (len(ocol.uniques) + 1) + ocol.codes
-    dup = pd.Series(key).duplicated(keep="first").to_numpy() & known
+    if len(key) and key.max() < 4 * len(key) + (1 << 16) and np.bincount(key).max() < 2:
+        dup = np.zeros(len(key), dtype=bool)  # every key once: counted, no hash table needed
+    else:
+        dup = pd.Series(key).duplicated(keep="first").to_numpy() & known
     if dup.any():
         involved = np.isin(key, key[dup])
         first = pd.Series(rows[involved]).groupby(key[involved]).transform("first").to_numpy()
