@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -63,7 +64,8 @@ def make_responses(questionnaire_id: str, assessments: int, answers: int, path: 
 
 def timed(command: list[str]) -> float:
     started = time.perf_counter()
-    subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.PIPE)  # shown with the exception if it fails
     return time.perf_counter() - started
 
 
@@ -96,12 +98,18 @@ def main() -> None:
     cli_t = statistics.median(cli)
     inside = statistics.median(base_inside)
     process = statistics.median(base_process)
+    # Each ratio within one repetition (the CLI and the baseline one after the other), then
+    # the median: other work on the machine shifts both alike.
+    in_ratio = statistics.median(c / b for c, b in zip(cli, base_inside, strict=True))
+    process_ratio = statistics.median(c / b for c, b in zip(cli, base_process, strict=True))
     print(f"CLI score (whole process, median of {args.repeat}): {cli_t:.2f} s")
     print(f"baseline read_csv + 2 group-by means (in process): {inside:.2f} s")
     print(f"baseline as a whole process (python + import pandas): {process:.2f} s")
-    print(f"ratio CLI / baseline in process: {cli_t / inside:.2f}")
-    print(f"ratio CLI / baseline whole process: {cli_t / process:.2f}")
+    print(f"ratio CLI / baseline in process: {in_ratio:.2f}")
+    print(f"ratio CLI / baseline whole process: {process_ratio:.2f}")
     print(f"throughput: {rows / cli_t:,.0f} answers/s")
+    print(f"load average (1, 5, 15 min) at the end: "
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":
