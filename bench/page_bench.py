@@ -36,23 +36,30 @@ EMPTY_PAGE = "import streamlit as st\nst.title('Empty')\n"
 ALTAIR_IMPORT = """
 import time
 import pandas, streamlit
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 import altair
-print(time.perf_counter() - started)
+print(time.perf_counter() - started, time.process_time() - cpu)
 """
 
 
-def timed(fn, repeat: int = 5) -> tuple[float, float]:
-    """First call and median of the next `repeat` calls, in seconds."""
-    started = time.perf_counter()
-    fn()
-    first = time.perf_counter() - started
-    later = []
-    for _ in range(repeat):
-        started = time.perf_counter()
+def timed(fn, repeat: int = 5) -> dict[str, float]:
+    """The first call and the median of the next `repeat` calls, in seconds: wall-clock time,
+    and CPU time of this process (all its threads), which other work on the machine disturbs
+    less."""
+    def once() -> tuple[float, float]:
+        started, cpu = time.perf_counter(), time.process_time()
         fn()
-        later.append(time.perf_counter() - started)
-    return first, statistics.median(later)
+        return time.perf_counter() - started, time.process_time() - cpu
+
+    first, first_cpu = once()
+    later = [once() for _ in range(repeat)]
+    return {"first": first, "first_cpu": first_cpu,
+            "later": statistics.median(t for t, _ in later),
+            "later_cpu": statistics.median(c for _, c in later)}
+
+
+def keep(figures: dict, name: str, times: dict, which: str = "later") -> None:
+    figures[name], figures[name + "_cpu"] = times[which], times[which + "_cpu"]
 
 
 def seed(store, people: int):
@@ -116,18 +123,19 @@ def measure(people: int) -> dict:
         # A fresh process, before this one has imported altair.
         out = subprocess.run([sys.executable, "-c", ALTAIR_IMPORT], check=True,
                              capture_output=True, text=True)
-        figures["altair_import"] = float(out.stdout)
+        figures["altair_import"], figures["altair_import_cpu"] = map(float, out.stdout.split())
 
         empty = Path(tmp) / "empty.py"
         empty.write_text(EMPTY_PAGE)
         at = AppTest.from_file(str(empty), default_timeout=120)
-        _, figures["empty_rerun"] = timed(at.run)
+        keep(figures, "empty_rerun", timed(at.run))
         for name, page in (("results", "app_pages/results.py"), ("plan", "app_pages/plan.py")):
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
             at.session_state["facilitator_workshop"] = workshop.id
             at.run()
-            figures[f"{name}_first"], figures[f"{name}_rerun"] = timed(
-                lambda at=at, page=page: at.switch_page(page).run())
+            times = timed(lambda at=at, page=page: at.switch_page(page).run())
+            keep(figures, f"{name}_first", times, "first")
+            keep(figures, f"{name}_rerun", times)
 
         frames = {qid: store.answer_frame(workshop.id, qid) for qid in shipped}
         library = load_actions(dimensions={d.id for q in shipped.values() for d in q.dimensions})
@@ -141,8 +149,8 @@ def measure(people: int) -> dict:
                 person = values.groupby([frame["participant_id"], frame["question_id"]]).mean()
                 person.groupby(level=0).mean()
 
-        _, figures["scoring"] = timed(score_all)
-        _, figures["scoring_baseline"] = timed(group_means)
+        keep(figures, "scoring", timed(score_all))
+        keep(figures, "scoring_baseline", timed(group_means))
 
         outcome = score_all()
 
@@ -154,14 +162,14 @@ def measure(people: int) -> dict:
         def export():
             return workbook_bytes(report())
 
-        _, figures["export"] = timed(export, repeat=3)
-        _, figures["export_report"] = timed(report, repeat=3)
+        keep(figures, "export", timed(export, repeat=3))
+        keep(figures, "export_report", timed(report, repeat=3))
         plan = report()
-        _, figures["export_write"] = timed(lambda: workbook_bytes(plan), repeat=3)
+        keep(figures, "export_write", timed(lambda: workbook_bytes(plan), repeat=3))
         data = export()
         written = Path(tmp) / "plan.xlsx"
         written.write_bytes(data)
-        _, figures["export_read_back"] = timed(lambda: verify_workbook(written), repeat=3)
+        keep(figures, "export_read_back", timed(lambda: verify_workbook(written), repeat=3))
         figures["workbook_bytes"] = len(data)
         cells = sum(ws.max_row * ws.max_column
                     for ws in openpyxl.load_workbook(io.BytesIO(data)).worksheets)
@@ -175,38 +183,44 @@ def measure(people: int) -> dict:
                 ws.append([f"cell {r}.{c}" for c in range(width)])
             wb.save(io.BytesIO())
 
-        _, figures["export_baseline"] = timed(plain_sheet, repeat=3)
+        keep(figures, "export_baseline", timed(plain_sheet, repeat=3))
         store.close()
-    # Each ratio within its own run (with --runs, the median of those).
-    figures["ratio_results_rerun"] = figures["results_rerun"] / figures["empty_rerun"]
-    figures["ratio_plan_rerun"] = figures["plan_rerun"] / figures["empty_rerun"]
-    figures["ratio_scoring"] = figures["scoring"] / figures["scoring_baseline"]
-    figures["ratio_export"] = figures["export"] / figures["export_baseline"]
+    # Each ratio within its own run (with --runs, the median of those), in wall-clock and in
+    # CPU time.
+    for ratio, (a, b) in {"results_rerun": ("results_rerun", "empty_rerun"),
+                          "plan_rerun": ("plan_rerun", "empty_rerun"),
+                          "scoring": ("scoring", "scoring_baseline"),
+                          "export": ("export", "export_baseline")}.items():
+        figures[f"ratio_{ratio}"] = figures[a] / figures[b]
+        figures[f"ratio_{ratio}_cpu"] = figures[a + "_cpu"] / figures[b + "_cpu"]
     return figures
 
 
 def report_lines(f: dict, runs: int) -> list[str]:
-    ms = {k: v * 1000 for k, v in f.items() if isinstance(v, float) and
-          not k.startswith("ratio")}
+    def t(name: str, width: int = 7) -> str:
+        return f"{f[name] * 1000:{width}.1f} ms (CPU {f[name + '_cpu'] * 1000:.1f})"
+
+    def r(name: str) -> str:
+        return f"{f['ratio_' + name]:.1f} (CPU {f['ratio_' + name + '_cpu']:.1f})"
+
     how = f"median of {runs} runs" if runs > 1 else "one run"
     lines = [f"workshop: {f['people']} participants, {f['answers']:,} stored answers, "
-             f"3 questionnaires ({how})",
-             f"empty page rerun                 {ms['empty_rerun']:7.1f} ms"]
+             f"3 questionnaires ({how}); wall-clock time, CPU time of the process in brackets",
+             f"empty page rerun                 {t('empty_rerun')}"]
     for name in ("results", "plan"):
-        lines.append(f"app_pages/{name + '.py':22s} first {ms[name + '_first']:7.1f} ms   "
-                     f"rerun {ms[name + '_rerun']:7.1f} ms   rerun / empty page "
-                     f"{f['ratio_' + name + '_rerun']:5.1f}")
+        lines.append(f"app_pages/{name + '.py':22s} first {t(name + '_first')}   "
+                     f"rerun {t(name + '_rerun')}   rerun / empty page {r(name + '_rerun')}")
         if name == "results":
-            lines.append(f"  its first run includes importing altair: {ms['altair_import']:.1f} "
-                         f"ms in a fresh process")
+            lines.append(f"  its first run includes importing altair: {t('altair_import', 1)} "
+                         f"in a fresh process")
     lines += [
-        f"scoring the stored answers        {ms['scoring']:7.1f} ms   pandas group-by "
-        f"baseline {ms['scoring_baseline']:6.1f} ms   ratio {f['ratio_scoring']:5.1f}",
-        f"Excel plan workbook               {ms['export']:7.1f} ms   "
+        f"scoring the stored answers        {t('scoring')}   pandas group-by baseline "
+        f"{t('scoring_baseline', 1)}   ratio {r('scoring')}",
+        f"Excel plan workbook               {t('export')}   "
         f"({f['workbook_bytes'] / 1000:.0f} kB, {f['workbook_cells']:,} cells)   openpyxl plain "
-        f"sheet of as many cells {ms['export_baseline']:6.1f} ms   ratio {f['ratio_export']:5.1f}",
-        f"  build the report {ms['export_report']:6.1f} ms, write the workbook "
-        f"{ms['export_write']:6.1f} ms; `plan` also reads it back: {ms['export_read_back']:6.1f} ms",
+        f"sheet of as many cells {t('export_baseline', 1)}   ratio {r('export')}",
+        f"  build the report {t('export_report', 1)}, write the workbook "
+        f"{t('export_write', 1)}; `plan` also reads it back: {t('export_read_back', 1)}",
     ]
     return lines
 
