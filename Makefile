@@ -27,6 +27,7 @@ lint: setup
 bench: setup
 	$(PY) bench/score_bench.py
 	$(PY) bench/rerun_bench.py
+	$(PY) bench/answer_click_bench.py
 
 load: setup
 	$(PY) bench/load_test.py

@@ -4,7 +4,9 @@ import streamlit as st
 
 from app_pages.common import open_store
 
-st.set_page_config(page_title="Customer-centricity maturity", page_icon=":material/explore:", layout="wide")
+# The sidebar "auto" on every page: the projector page folds it away for itself only.
+st.set_page_config(page_title="Customer-centricity maturity", page_icon=":material/explore:",
+                   layout="wide", initial_sidebar_state="auto")
 open_store()
 
 # A join link (/?join=CODE) or a participant's own link (?p=TOKEN) lands on the answering page,
@@ -15,6 +17,8 @@ pages = [
     st.Page("app_pages/participant.py", title="Answer", icon=":material/edit_note:", url_path="answer",
             default=arriving),
     st.Page("app_pages/facilitator.py", title="Facilitator", icon=":material/co_present:"),
+    st.Page("app_pages/projector.py", title="Projector", icon=":material/qr_code_2:",
+            url_path="projector"),
     st.Page("app_pages/results.py", title="Results", icon=":material/insights:"),
     st.Page("app_pages/plan.py", title="Change plan", icon=":material/checklist:"),
 ]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import os
 import re
+from base64 import b64encode
+from urllib.parse import urlsplit
 
+import segno
 import streamlit as st
 
 from assessment.actions import load_actions
@@ -149,17 +154,81 @@ def sentence(message: object) -> str:
     return plain(message[:1].upper() + message[1:])
 
 
-def _app_root() -> str:
-    """The address this app was opened on, without a page path or query."""
-    base = (st.context.url or "").split("?")[0].rstrip("/")
-    for suffix in ("/facilitator", "/results", "/answer", "/plan"):
+PUBLIC_URL = "PUBLIC_URL"
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "::"}
+_FALLBACK = "http://localhost:8501"  # when the browser's address is unknown (AppTest)
+
+
+def configured_public_url() -> tuple[str | None, str | None]:
+    """PUBLIC_URL, checked: (the address without a trailing slash, None), or (None, why it
+    is not used). (None, None) when it is not set."""
+    raw = os.environ.get(PUBLIC_URL, "").strip()
+    if not raw:
+        return None, None
+    try:
+        parts = urlsplit(raw)
+        valid_port = parts.port is None or parts.port > 0  # ValueError: not a number to 65535
+    except ValueError:
+        parts, valid_port = None, False
+    if (parts is None or not valid_port or parts.scheme not in ("http", "https")
+            or not parts.hostname or parts.query or parts.fragment or parts.username or parts.password
+            or any(c.isspace() for c in raw)):
+        return None, (f"{PUBLIC_URL} is set to '{raw}', which is not an http:// or https:// "
+                      "address (such as http://192.168.1.20:8501 or "
+                      "https://workshop.example.com): it is ignored, and links use the address "
+                      "this page was opened on.")
+    return raw.rstrip("/"), None
+
+
+def _opened_root() -> str | None:
+    """The address this app was opened on in the browser, without a page path or query."""
+    try:
+        base = (st.context.url or "").split("?")[0].split("#")[0].rstrip("/")
+    except Exception:  # noqa: BLE001 - outside a browser session there is none
+        base = ""
+    for suffix in ("/facilitator", "/results", "/answer", "/plan", "/projector"):
         if base.endswith(suffix):
             base = base[: -len(suffix)]
-    return base or "http://localhost:8501"
+    return base or None
+
+
+def _app_root() -> str:
+    """The address participants reach the app on: PUBLIC_URL when it is set and valid,
+    else the address this page was opened on."""
+    public, _ = configured_public_url()
+    return public or _opened_root() or _FALLBACK
+
+
+def address_warning() -> str | None:
+    """What the facilitator must know before sharing links: PUBLIC_URL is not valid, or it is
+    not set and this page was opened on this machine's own name (localhost), which no
+    participant's device can reach. None when the links are fine."""
+    public, problem = configured_public_url()
+    if public:
+        return None
+    host = urlsplit(_opened_root() or _FALLBACK).hostname or ""
+    if not (host in _LOCAL_HOSTS or host.startswith("127.")):
+        return problem
+    return (f"{problem} " if problem else "") + (
+            "This app was opened on localhost, so the join link and QR code point to "
+            "\"localhost\": participants' phones and laptops cannot reach that address. "
+            f"Set {PUBLIC_URL} to the address they can reach (for a laptop on the venue's "
+            "Wi-Fi its network address, such as http://192.168.1.20:8501, which "
+            "'streamlit run' prints as the Network URL; for a server its public https:// "
+            "address) and restart the app, or open this page on the network address instead "
+            "of localhost.")
+
+
+def show_address_warning() -> None:
+    """The warning above, if any, for the facilitator's pages."""
+    message = address_warning()
+    if message:  # plain(): it quotes the environment's text; links stay text to read
+        st.warning(plain(message), icon=":material/wifi_off:")
 
 
 def join_link(code: str) -> str:
-    """The link participants open to join; the host is the one this page was opened on."""
+    """The link participants open to join (PUBLIC_URL, else the address this page was opened
+    on)."""
     return f"{_app_root()}/?join={code}"
 
 
@@ -167,3 +236,20 @@ def personal_link(token: str) -> str:
     """A participant's own link. It opens the app's root: with ?p= the Answer page is the
     default page there, and /answer would not be a known address then."""
     return f"{_app_root()}/?p={token}"
+
+
+QR_PIXELS = 600  # about the width of a QR code on the projector
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def qr_image(text: str) -> tuple[str, int]:
+    """A QR code of the text, made here (segno, no web service): a PNG as a data: URI, which
+    st.image passes to the browser as it is, and its width in pixels. Whole pixels per module
+    and shown at that width, so the browser never blurs it; error correction M (15%) for a
+    projector's glare."""
+    code = segno.make(text, error="m", micro=False)
+    modules = code.symbol_size(border=4)[0]
+    scale = max(4, QR_PIXELS // modules)
+    png = io.BytesIO()
+    code.save(png, kind="png", scale=scale, border=4)
+    return f"data:image/png;base64,{b64encode(png.getvalue()).decode('ascii')}", modules * scale

@@ -12,6 +12,7 @@ from app_pages.common import (
     plain,
     questionnaires,
     sentence,
+    show_address_warning,
     sign_in,
     sign_out,
     signed_in_workshop,
@@ -110,11 +111,16 @@ if key:
                "you need it to open this workshop and its results again.")
     st.code(key, language=None)
 
+show_address_warning()
 c1, c2 = st.columns([1, 2])
 c1.metric("Join code", workshop.code)
 with c2:
     st.write("Join link to share:")
     st.code(join_link(workshop.code), language=None)
+    if st.button("Show on the projector", icon=":material/qr_code_2:", key="to_projector",
+                 help="The join code in large type, a QR code of the join link and the live "
+                      "count of the room; no key, no names unless you switch them on"):
+        st.switch_page("app_pages/projector.py")
 
 b1, b2, b3, b4, b5 = st.columns(5)
 if workshop.answering_open:
