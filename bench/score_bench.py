@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -62,11 +63,15 @@ def make_responses(questionnaire_id: str, assessments: int, answers: int, path: 
     return n
 
 
-def timed(command: list[str]) -> float:
+def timed(command: list[str]) -> tuple[float, float]:
+    """Wall-clock time and CPU time (user + system, all threads) of a command, in seconds."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
                    stderr=subprocess.PIPE)  # shown with the exception if it fails
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
 def main() -> None:
@@ -84,14 +89,18 @@ def main() -> None:
         print(f"responses: {rows:,} answers, {args.assessments:,} assessments, "
               f"{args.questionnaire}, {size:.1f} MB")
         python = sys.executable
-        cli, base_inside, base_process = [], [], []
+        cli, base_inside, base_process, cli_cpu, base_cpu = [], [], [], [], []
         for _ in range(args.repeat):
-            cli.append(timed([python, "-m", "assessment", "score", args.questionnaire,
-                              str(responses), "-o", str(Path(tmp) / "scores.csv")]))
+            wall, cpu = timed([python, "-m", "assessment", "score", args.questionnaire,
+                               str(responses), "-o", str(Path(tmp) / "scores.csv")])
+            cli.append(wall)
+            cli_cpu.append(cpu)
             out = subprocess.run([python, "-c", BASELINE, str(responses)], check=True,
                                  capture_output=True, text=True)
             base_inside.append(float(out.stdout))
-            base_process.append(timed([python, "-c", BASELINE, str(responses)]))
+            wall, cpu = timed([python, "-c", BASELINE, str(responses)])
+            base_process.append(wall)
+            base_cpu.append(cpu)
         scores = pd.read_csv(Path(tmp) / "scores.csv")
         print(f"scores written: {len(scores):,} rows")
 
@@ -107,6 +116,10 @@ def main() -> None:
     print(f"baseline as a whole process (python + import pandas): {process:.2f} s")
     print(f"ratio CLI / baseline in process: {in_ratio:.2f}")
     print(f"ratio CLI / baseline whole process: {process_ratio:.2f}")
+    print(f"CPU time (user + system, all threads), medians: CLI "
+          f"{statistics.median(cli_cpu):.2f} s, baseline process "
+          f"{statistics.median(base_cpu):.2f} s, ratio "
+          f"{statistics.median(c / b for c, b in zip(cli_cpu, base_cpu, strict=True)):.2f}")
     print(f"throughput: {rows / cli_t:,.0f} answers/s")
     print(f"load average (1, 5, 15 min) at the end: "
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
