@@ -248,8 +248,11 @@ def main() -> None:
             subprocess.run([sys.executable, __file__, "--people", str(args.people),
                             "--json", str(path)], check=True, stderr=subprocess.DEVNULL)
             runs.append(json.loads(path.read_text()))
-            print(f"run {i + 1}: results first {runs[-1]['results_first'] * 1000:.0f} ms, "
-                  f"Excel {runs[-1]['export'] * 1000:.0f} ms", file=sys.stderr)
+            last = runs[-1]
+            print(f"run {i + 1}: results first {last['results_first'] * 1000:.0f} ms "
+                  f"(CPU {last['results_first_cpu'] * 1000:.0f}), Excel "
+                  f"{last['export'] * 1000:.0f} ms (CPU {last['export_cpu'] * 1000:.0f}), load "
+                  f"{os.getloadavg()[0]:.1f}", file=sys.stderr)
     median = {k: (statistics.median(r[k] for r in runs) if isinstance(v, float) else v)
               for k, v in runs[0].items()}
     print("\n".join(report_lines(median, args.runs)))
