@@ -28,6 +28,7 @@ bench: setup
 	$(PY) bench/score_bench.py
 	$(PY) bench/rerun_bench.py
 	$(PY) bench/answer_click_bench.py
+	$(PY) bench/page_bench.py
 
 load: setup
 	$(PY) bench/load_test.py
