@@ -35,8 +35,8 @@ with right:
             except StoreError as e:
                 st.error(sentence(e))
             else:
-                st.query_params["join"] = code
-                st.switch_page("app_pages/participant.py")
+                # switch_page clears the address's query unless it is given the new one
+                st.switch_page("app_pages/participant.py", query_params={"join": code})
 
 st.divider()
 if store.is_empty():

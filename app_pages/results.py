@@ -155,12 +155,19 @@ if outcome.scores["score"].notna().any():
     st.altair_chart(charts.respondent_heatmap(outcome.respondents, q, show))
 
     st.subheader("Discussion agenda: where the team disagrees most")
+    said = outcome.comments.groupby("question", sort=False)["comment"].agg(list) \
+        if len(outcome.comments) else {}
     if outcome.agenda.empty:
         st.info("Needs at least two answers per question.")
     else:
-        st.dataframe(outcome.agenda.head(10)[["dimension", "text", "mean", "sd", "low", "high",
-                                              "distribution"]],
+        agenda = outcome.agenda.head(10).assign(comments=lambda f: [
+            " | ".join(said.get(x, [])) if len(said) else "" for x in f["question"]])
+        st.dataframe(agenda[["dimension", "text", "mean", "sd", "low", "high", "distribution",
+                             "comments"]],
                      hide_index=True, column_config={
+                         "comments": st.column_config.TextColumn(
+                             "Comments", width="large",
+                             help="What participants wrote beside their answer, without names"),
                          "dimension": st.column_config.TextColumn("Dimension", width="medium"),
                          "text": st.column_config.TextColumn("Question", width="large"),
                          "mean": st.column_config.NumberColumn("Mean", format="%.1f",
@@ -171,6 +178,14 @@ if outcome.scores["score"].notna().any():
                                                                width="small"),
                          "distribution": st.column_config.TextColumn(
                              "Answers per point", help="scale point: how many chose it")})
+
+    if len(outcome.comments):
+        with st.expander(f"Participants' comments, by question ({len(outcome.comments)}, "
+                         f"without names)"):
+            for text, group in outcome.comments.groupby("text", sort=False):
+                st.markdown(f"**{plain(text)}**")
+                for comment in group["comment"]:
+                    st.text(f"• {comment}")
 
     st.subheader("Agreed scores")
     st.caption("After discussion, record the score the team agrees and why. The computed "
@@ -209,21 +224,33 @@ if outcome.scores["score"].notna().any():
 else:
     st.info("No scored answers yet.")
 
-if not outcome.allocations.empty or not outcome.texts.empty or not outcome.choices.empty:
-    st.subheader("Trade-offs")
+if not (outcome.allocations.empty and outcome.rankings.empty and outcome.texts.empty
+        and outcome.choices.empty):
+    st.subheader("Trade-offs" if not outcome.allocations.empty else "Priorities")
     if not outcome.allocations.empty:
         alloc = next(x for x in q.questions if x.type == "allocation")
         st.write(f"**{alloc.text.rstrip('.')}**: mean points per priority")
         st.altair_chart(charts.allocation_bars(outcome.allocations,
                                                alloc.total / len(alloc.options)))
-    if not outcome.rankings.empty:
-        rank_question = next(x for x in q.questions if x.type == "ranking")
-        st.write(f"**{rank_question.text.rstrip('.')}**: mean rank (1 = most vital)")
-        st.dataframe(outcome.rankings[["label", "mean_rank", "respondents"]], hide_index=True,
-                     column_config={
-                         "label": st.column_config.TextColumn("Priority", width="large"),
-                         "mean_rank": st.column_config.NumberColumn("Mean rank", format="%.1f"),
-                         "respondents": "Answered by"})
+    for question_id, ranks in outcome.rankings.groupby("question", sort=False):
+        rank_question = q.question(question_id)
+        st.write(f"**{plain(rank_question.text.rstrip('.'))}**: mean rank (1 = most vital)")
+        st.dataframe(ranks.assign(ranked_by=lambda f: [
+            f"{r} of {n}" for r, n in zip(f["ranked"], f["respondents"], strict=True)])[
+            ["label", "mean_rank", "ranked_by"]], hide_index=True, placeholder="not ranked",
+            column_config={
+                "label": st.column_config.TextColumn("Priority", width="large"),
+                "mean_rank": st.column_config.NumberColumn("Mean rank", format="%.1f"),
+                "ranked_by": st.column_config.TextColumn(
+                    "Ranked by", help="Participants who gave it a rank, of those who answered")})
+        nobody = ranks.loc[ranks["ranked"] == 0, "label"]
+        if len(nobody):
+            st.caption(f"Nobody ranked {', '.join(plain(x) for x in nobody)}: no mean rank is "
+                       f"shown for {'it' if len(nobody) == 1 else 'them'}.")
+        if rank_question.rank_top:
+            st.caption(f"Participants ranked at least their top {rank_question.rank_top}; an "
+                       f"option someone left unranked counts, for them, as tied in the places "
+                       f"left.")
     if not outcome.say_do.empty:
         st.warning("Say–do gap: the team ranks these clearly among its most vital priorities, "
                    "yet gives them at most 80% of an even share of the points.")

@@ -68,10 +68,16 @@ class Question:
     labels: tuple[str, ...] = ()
     options: tuple[Option, ...] = ()
     total: int | None = None
+    rank_top: int | None = None  # ranking: ranks 1..rank_top are enough (default: every option)
 
     @property
     def scored(self) -> bool:
         return self.type in SCORED_TYPES
+
+    @property
+    def ranks_needed(self) -> int:
+        """How many ranks (1, 2, ...) a ranking answer needs to count as answered."""
+        return self.rank_top or len(self.options)
 
     @property
     def option_ids(self) -> tuple[str, ...]:

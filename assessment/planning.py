@@ -113,7 +113,7 @@ def importance_from_tradeoffs(allocations: pd.DataFrame, rankings: pd.DataFrame,
                                          f"{question.total} points (even share {even:.0f})"))
     for row in rankings.itertuples():
         linked = options.get((row.question, row.option))
-        if linked:
+        if linked and row.mean_rank == row.mean_rank:  # an option nobody ranked says nothing
             dim, label, question = linked
             middle = (len(question.options) + 1) / 2
             ratios.setdefault(dim, []).append(

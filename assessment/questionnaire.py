@@ -34,7 +34,7 @@ LEVEL_FIELDS = {"name", "description", "threshold"}
 DIMENSION_FIELDS = {"id", "name", "description", "weight"}
 SECTION_FIELDS = {"id", "title", "questions"}
 QUESTION_FIELDS = {"id", "dimension", "type", "text", "help", "weight", "reverse", "allow_na",
-                   "anchors", "labels", "options", "total"}
+                   "anchors", "labels", "options", "total", "rank_top"}
 OPTION_FIELDS = {"id", "label", "dimension"}
 # Fields that only make sense for some question types; elsewhere they are refused, not ignored.
 FIELDS_ONLY_FOR = {
@@ -42,6 +42,7 @@ FIELDS_ONLY_FOR = {
     "labels": ("likert",),
     "options": OPTION_TYPES,
     "total": ("allocation",),
+    "rank_top": ("ranking",),
 }
 
 
@@ -326,13 +327,21 @@ def _questions(c: Checker, top: LineDict, scale: Scale | None,
                 c.add(entry.line, f"allocation question {qid!r} needs a total (e.g. 100)")
             elif total is not None and total <= 0:
                 c.add(entry.line_of("total"), f"total of question {qid!r} must be greater than 0")
+        rank_top = None
+        if qtype == "ranking" and "rank_top" in entry:
+            rank_top = c.number(entry, "rank_top", f"rank_top of question {qid!r}", whole=True)
+            if rank_top is not None and options and not 1 <= rank_top <= len(options):
+                c.add(entry.line_of("rank_top"),
+                      f"rank_top of question {qid!r} must be from 1 to its number of options "
+                      f"({len(options)}), not {rank_top}")
+                rank_top = None
         out.append(Question(
             id=qid, type=qtype, text=c.text(entry, "text", f"text of question {qid!r}"),
             dimension=dim, help=c.text(entry, "help", "help", default=""),
             weight=c.positive(entry, "weight", f"weight of question {qid!r}"),
             reverse=c.flag(entry, "reverse", "reverse"),
             allow_na=c.flag(entry, "allow_na", "allow_na"),
-            anchors=anchors, labels=labels, options=options, total=total,
+            anchors=anchors, labels=labels, options=options, total=total, rank_top=rank_top,
         ))
     c.unique(ids, "question id")
     return tuple(out)

@@ -76,6 +76,21 @@ answers = sa.Table(
                         name="one_answer_per_question_option"),
 )
 
+# A participant's optional comment on a question: a table of its own, so that a comment needs
+# no answer (and an answer no comment), and answers keep one row per question and option.
+comments = sa.Table(
+    "comments", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("participant_id", sa.Integer, sa.ForeignKey("participants.id"), nullable=False),
+    sa.Column("questionnaire_id", sa.String(100), nullable=False),
+    sa.Column("question_id", sa.String(100), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("participant_id", "questionnaire_id", "question_id",
+                        name="one_comment_per_question"),
+)
+
 agreed_scores = sa.Table(
     "agreed_scores", metadata,
     sa.Column("id", sa.Integer, primary_key=True),

@@ -19,13 +19,22 @@ MIN_RESPONDENTS = 3
 
 
 def is_answered(question: Question, given: dict[tuple[str, str], str]) -> bool:
-    """Whether a participant's saved values answer a question (n/a counts as answered)."""
+    """Whether a participant's saved values answer a question (n/a counts as answered; a
+    ranking needs every option ranked, or ranks 1..rank_top)."""
     if question.type == "allocation":
         points = [_int(given.get((question.id, o.id), "")) for o in question.options]
         return sum(p or 0 for p in points) == question.total
     if question.type == "ranking":
-        return any(given.get((question.id, o.id), "") for o in question.options)
+        return ranking_complete(question, [given.get((question.id, o.id), "")
+                                           for o in question.options])
     return given.get((question.id, ""), "") != ""
+
+
+def ranking_complete(question: Question, values) -> bool:
+    """Whether ranks 1..question.ranks_needed are all among the values (every option's rank by
+    default; the first rank_top ones when the questionnaire says so)."""
+    ranks = {_int(v) for v in values}
+    return set(range(1, question.ranks_needed + 1)) <= ranks
 
 
 def _int(text: str) -> int | None:
@@ -56,38 +65,81 @@ def progress(frame: pd.DataFrame, people: list, questionnaires: dict[str, Questi
 def long_format(frame: pd.DataFrame, questionnaire: Questionnaire) -> tuple[pd.DataFrame, list]:
     """Stored answers as the scoring engine's long format, leaving out what cannot be scored yet.
 
-    Allocations still being filled in (not adding up to the total) and answers to questions no
-    longer in the questionnaire are left out, and listed in the second value.
+    Allocations still being filled in (not adding up to the total), rankings still being ranked
+    (ranks 1..rank_top, by default every option, not all given) and answers to questions no
+    longer in the questionnaire are left out, and listed in the second value. A participant's
+    comment on a question (the frame's `comment` column) stays, on a row of its own when its
+    answer is left out or was never given.
     """
     mine = frame["questionnaire_id"].to_numpy(dtype=object) == questionnaire.id
-    column = {name: frame[name].to_numpy(dtype=object)[mine]
-              for name in ("participant_id", "role", "question_id", "option_id", "value")}
+    column = {name: (frame[name].to_numpy(dtype=object)[mine] if name in frame else
+                     np.full(int(mine.sum()), "", dtype=object))
+              for name in ("participant_id", "role", "question_id", "option_id", "value",
+                           "comment")}
     question, participant = column["question_id"], column["participant_id"]
+    value, option = column["value"].copy(), column["option_id"].copy()
+    comment = np.array(["" if c is None or c != c else str(c) for c in column["comment"]],
+                       dtype=object)
     left_out = []
     keep = pd.Index([q.id for q in questionnaire.questions]).get_indexer(question) >= 0
     if not keep.all():
         left_out.append(f"{(~keep).sum()} answer(s) to questions no longer in the questionnaire")
+    known = keep.copy()
     for q in questionnaire.questions:
-        if q.type != "allocation":
+        if q.type not in ("allocation", "ranking"):
             continue
         this = keep & (question == q.id)
+        # A comment without an answer is stored without an option: give it the first one.
+        option[this & (option == "") & (value == "") & (comment != "")] = q.options[0].id
         who, people = pd.factorize(participant[this])
-        points = pd.Series(pd.to_numeric(column["value"][this], errors="coerce")).fillna(0)
-        sums = points.groupby(who).sum().to_numpy()
-        partial = np.flatnonzero(sums != q.total)
+        if not len(people):
+            continue
+        if q.type == "allocation":
+            points = pd.Series(pd.to_numeric(value[this], errors="coerce")).fillna(0)
+            sums = points.groupby(who).sum().to_numpy()
+            # someone who only commented on the question has not started it
+            started = np.bincount(who, weights=value[this] != "", minlength=len(people)) > 0
+            partial = np.flatnonzero((sums != q.total) & started)
+            what = "allocation(s) of points"
+        else:
+            # Only ranks of the question's own options count here; a row naming an unknown
+            # option is left to the validation, which names it.
+            this &= pd.Index(list(q.option_ids)).get_indexer(option) >= 0
+            who, people = pd.factorize(participant[this])
+            values = value[this]
+            partial = np.array([p for p in range(len(people))
+                                if any(values[who == p] != "")
+                                and not ranking_complete(q, values[who == p])], dtype=np.int64)
+            what = "ranking(s)"
         if len(partial):
-            left_out.append(f"{len(partial)} unfinished allocation(s) of points "
-                            f"(\"{q.text[:60]}\")")
-            keep &= ~((question == q.id) & pd.Index(participant).isin(people[partial]))
+            left_out.append(f"{len(partial)} unfinished {what} (\"{q.text[:60]}\")")
+            keep &= ~(this & pd.Index(participant).isin(people[partial]))
+    # What is left out keeps its comment, on a row without an answer.
+    rescued = ~keep & known & (comment != "")
+    value[rescued] = ""
+    keep |= rescued
     long = pd.DataFrame({
         "assessment": WORKSHOP_ASSESSMENT,
         "respondent": np.array([str(p) for p in participant[keep]], dtype=object),
         "role": column["role"][keep],
         "question": question[keep],
-        "option": column["option_id"][keep],
-        "value": column["value"][keep],
+        "option": option[keep],
+        "value": value[keep],
+        "comment": comment[keep],
     }, dtype=object)
     return long, left_out
+
+
+def comment_table(long: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
+    """Participants' comments, in questionnaire order, without who made them."""
+    texts = {q.id: q.text for q in questionnaire.questions}
+    given = long[(long["comment"] != "") & long["question"].isin(list(texts))]
+    order = {qid: i for i, qid in enumerate(texts)}
+    given = given.assign(_order=given["question"].map(order)).sort_values("_order",
+                                                                          kind="stable")
+    return pd.DataFrame({"question": given["question"].astype(str).to_numpy(),
+                         "text": given["question"].map(texts).astype(str).to_numpy(),
+                         "comment": given["comment"].astype(str).to_numpy()})
 
 
 @dataclass(frozen=True)
@@ -106,6 +158,7 @@ class Results:
     choices: pd.DataFrame         # counts per choice option
     left_out: tuple[str, ...]
     participants: int
+    comments: pd.DataFrame        # participants' comments (question, text, comment), no names
 
 
 def results(frame: pd.DataFrame, questionnaire: Questionnaire,
@@ -140,7 +193,10 @@ def results(frame: pd.DataFrame, questionnaire: Questionnaire,
         texts=text_answers(answers, questionnaire),
         choices=choice_counts(answers, questionnaire),
         left_out=tuple(left_out),
-        participants=int(pd.Series(long["respondent"]).nunique()),
+        # a row that only carries a comment does not make its author a respondent
+        participants=int(pd.Series(long["respondent"][(long["value"] != "")
+                                                      | (long["comment"] == "")]).nunique()),
+        comments=comment_table(long, questionnaire),
     )
 
 
@@ -191,13 +247,15 @@ def disagreement_agenda(answers: pd.DataFrame, questionnaire: Questionnaire) -> 
 
 
 def ranking_summary(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
-    """Mean rank per option of each ranking question (1 = most vital).
+    """Mean rank per option of each ranking question (1 = most vital), how many respondents
+    ranked the option (`ranked`) and how many answered the question (`respondents`).
 
-    A respondent who ranked only some options is taken to place the others, tied, in the
-    positions left (each gets the mean of the unused ranks), so a lone first choice does not
-    make an option look unanimously vital.
+    A respondent who ranked only some options (a top-k ranking, or a file with partial ones) is
+    taken to place the others, tied, in the positions left (each gets the mean of the unused
+    ranks), so a lone first choice does not make an option look unanimously vital. An option
+    that nobody ranked has no mean rank (NaN): it comes last, and `ranked` says 0.
     """
-    columns = ["question", "option", "label", "mean_rank", "respondents"]
+    columns = ["question", "option", "label", "mean_rank", "ranked", "respondents"]
     ranking = [q for q in questionnaire.questions if q.type == "ranking"]
     out = []
     if ranking:
@@ -231,8 +289,10 @@ def ranking_summary(answers: pd.DataFrame, questionnaire: Questionnaire) -> pd.D
             fill = (n * (n + 1) / 2 - np.where(used, ranks, 0).sum(axis=1)) / np.where(
                 unused > 0, unused, np.nan)
         filled = np.ascontiguousarray(np.where(used, ranks, fill[:, None]).T)
-        for o, mean in zip(q.options, _column_means(filled), strict=True):
-            out.append((q.id, o.id, o.label, mean, len(people)))
+        ranked = used.sum(axis=0)
+        for o, mean, count in zip(q.options, _column_means(filled), ranked, strict=True):
+            out.append((q.id, o.id, o.label, mean if count else np.nan, int(count),
+                        len(people)))
     if not out:
         return pd.DataFrame(columns=columns)
     out.sort(key=lambda r: (r[0], np.isnan(r[3]), r[3]))

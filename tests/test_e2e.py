@@ -127,12 +127,15 @@ async def participant(browser, server, code, name, variant, shots: Path, reload_
         await inputs.nth(n).fill(str(value))
         await inputs.nth(n).press("Enter")
         await settle(page)
-    ranking = page.locator(".st-key-tradeoffs-tr_rank input")
-    for label in ("Reducing costs", "Improving the customer experience"):
-        await ranking.click()
-        await page.get_by_role("option").filter(has_text=label).first.click()
-        await settle(page)
-    await page.keyboard.press("Escape")
+    # the ranking: one row of rank buttons per option, every option ranked
+    options = ["cost_reduction", "customer_experience", "new_products",
+               "operational_efficiency", "new_markets", "people_capability"]
+    for rank, option in enumerate(options[variant:] + options[:variant], start=1):
+        button = page.locator(f".st-key-tradeoffs-tr_rank-{option}").get_by_role(
+            "radio", name=("1st", "2nd", "3rd", "4th", "5th", "6th")[rank - 1], exact=True)
+        await button.click()
+        await page.locator(f".st-key-tradeoffs-tr_rank-{option} [aria-checked=true]").wait_for()
+    await settle(page)
     await page.locator(".st-key-tradeoffs-tr_customers label:has(input)").nth(variant + 1).click()
     await settle(page)
     for key, text in (("tr_stop", f"stop the monthly product push, says number {variant}"),

@@ -33,6 +33,9 @@ def test_the_mini_questionnaire_loads_with_everything_declared(mini):
     assert mini.overall == "dimensions"
 
 
+RANK = "  - {{id: rank, type: ranking, text: R{}, options: [{{id: x, label: X}}, " \
+       "{{id: y, label: Y}}, {{id: z, label: Z}}]}}"
+
 # Each bad case: (what is wrong, line edited, new text of that line, line reported, message part)
 BAD_CASES = [
     ("unknown top-level field", 3, "titel: Mini", 3, "unknown field 'titel'"),
@@ -84,6 +87,14 @@ BAD_CASES = [
     ("ranking with one option", 29,
      "  - {id: rank, type: ranking, text: R, options: [{id: x, label: X}]}", 29,
      "at least 2"),
+    ("rank_top zero", 29, RANK.format(", rank_top: 0"), 29, "must be from 1 to its number of "
+     "options (3), not 0"),
+    ("rank_top above the options", 29, RANK.format(", rank_top: 4"), 29, "not 4"),
+    ("rank_top not whole", 29, RANK.format(", rank_top: 1.5"), 29, "whole number"),
+    ("rank_top not a number", 29, RANK.format(", rank_top: two"), 29, "must be a number"),
+    ("rank_top on a choice question", 30,
+     "  - {id: pick, type: choice, text: P, rank_top: 1, options: [{id: x, label: X}, "
+     "{id: y, label: Y}]}", 30, "'rank_top' is not allowed on a choice question"),
     ("choice without options", 30, "  - {id: pick, type: choice, text: P}", 30, "needs options"),
     ("empty question text", 31, "  - {id: stop, type: text, text: ''}", 31, "must not be empty"),
     ("reverse on a text question", 31, "  - {id: stop, type: text, text: x, reverse: true}", 31,
@@ -104,6 +115,14 @@ def test_a_bad_questionnaire_is_refused_with_file_and_line(write, case, line, ne
         load_questionnaire(path)
     lines = [str(p) for p in caught.value.problems]
     assert any(text.startswith(f"{path}:{reported}: ") and message in text for text in lines), lines
+
+
+def test_rank_top_says_how_many_ranks_are_enough(write):
+    from assessment.questionnaire import load_questionnaire as load
+
+    assert load(write("full.yaml", MINI_YAML)).question("rank").ranks_needed == 3
+    top = load(write("top.yaml", edit(29, RANK.format(", rank_top: 2")))).question("rank")
+    assert (top.rank_top, top.ranks_needed) == (2, 2)
 
 
 def test_a_dimension_without_scored_questions_loads_and_scores_blank(write):

@@ -1,10 +1,11 @@
 """Storage of clients, workshops, participants and answers: SQLite by default, PostgreSQL by URL.
 
 Every answer is checked against its question and written the moment it is given, one row per
-participant, questionnaire, question and option, with timestamps. Text is cleaned once, here
-(assessment.text). The schema lives in assessment.schema and is brought up to date by the
-migrations (assessment.migrations) when the store opens. Only SQLAlchemy Core with bound
-parameters; nothing specific to one database except the upsert, which SQLAlchemy spells for each.
+participant, questionnaire, question and option, with timestamps; a comment on a question has
+its own row. Text is cleaned once, here (assessment.text). The schema lives in
+assessment.schema and is brought up to date by the migrations (assessment.migrations) when the
+store opens. Only SQLAlchemy Core with bound parameters; nothing specific to one database except
+the upsert, which SQLAlchemy spells for each.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from assessment.errors import StoreError
 from assessment.schema import MAX_NAME, MAX_TEXT
 
 from .answers import AnswerStore
+from .comments import MAX_COMMENT, CommentStore
 from .discussion import DiscussionStore
 from .doors import DoorStore, Refused
 from .engine import current_revision, database_url, make_engine, upgrade, writer
@@ -29,12 +31,12 @@ from .workshops import (
     WorkshopStore,
 )
 
-__all__ = ["JOIN_ALPHABET", "MAX_NAME", "MAX_TEXT", "ROLES", "Client", "Participant", "Refused",
-           "Store", "StoreError", "Workshop", "check_secret", "database_url", "hash_secret",
-           "make_engine", "now", "token_hash"]
+__all__ = ["JOIN_ALPHABET", "MAX_COMMENT", "MAX_NAME", "MAX_TEXT", "ROLES", "Client",
+           "Participant", "Refused", "Store", "StoreError", "Workshop", "check_secret",
+           "database_url", "hash_secret", "make_engine", "now", "token_hash"]
 
 
-class Store(WorkshopStore, DoorStore, AnswerStore, DiscussionStore):
+class Store(WorkshopStore, DoorStore, AnswerStore, CommentStore, DiscussionStore):
     """The application's data, behind plain methods that speak the domain."""
 
     def __init__(self, url: str | None = None, questionnaires: Mapping | None = None,

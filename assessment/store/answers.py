@@ -8,7 +8,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from assessment.answering import AnswerError, check_answers
 from assessment.errors import StoreError
-from assessment.schema import answers, participants, workshops
+from assessment.schema import answers, comments, participants, workshops
 
 from .security import now
 
@@ -82,6 +82,7 @@ class AnswerStore:
                 raise StoreError(f"no participant with id {participant_id} in this workshop")
             removed = db.execute(answers.delete().where(
                 answers.c.participant_id == participant_id)).rowcount
+            db.execute(comments.delete().where(comments.c.participant_id == participant_id))
             db.execute(participants.delete().where(participants.c.id == participant_id))
         return removed
 
@@ -94,8 +95,20 @@ class AnswerStore:
                 answers.c.questionnaire_id == questionnaire_id)).all()
         return {(q, o): v for q, o, v in rows}
 
+    def answers_by_questionnaire(self, participant_id: int) -> dict[str, dict[tuple[str, str], str]]:
+        """All of a participant's answers, one query: questionnaire -> (question, option) -> value."""
+        with self.engine.connect() as db:
+            rows = db.execute(sa.select(answers.c.questionnaire_id, answers.c.question_id,
+                                        answers.c.option_id, answers.c.value).where(
+                answers.c.participant_id == participant_id)).all()
+        out: dict[str, dict[tuple[str, str], str]] = {}
+        for questionnaire, q, o, v in rows:
+            out.setdefault(questionnaire, {})[(q, o)] = v
+        return out
+
     def answers_version(self, workshop_id: int) -> tuple:
-        """Changes whenever an answer or a participant of the workshop changes (for caching)."""
+        """Changes whenever an answer, a comment or a participant of the workshop changes (for
+        caching)."""
         with self.engine.connect() as db:
             row = db.execute(
                 sa.select(sa.func.count(answers.c.id), sa.func.max(answers.c.updated_at),
@@ -104,10 +117,16 @@ class AnswerStore:
                 .select_from(participants.outerjoin(
                     answers, answers.c.participant_id == participants.c.id))
                 .where(participants.c.workshop_id == workshop_id)).one()
-        return tuple(str(v) for v in row)
+            said = db.execute(
+                sa.select(sa.func.count(comments.c.id), sa.func.max(comments.c.updated_at))
+                .join(participants, comments.c.participant_id == participants.c.id)
+                .where(participants.c.workshop_id == workshop_id)).one()
+        return tuple(str(v) for v in (*row, *said))
 
     def answer_frame(self, workshop_id: int, questionnaire_id: str | None = None) -> pd.DataFrame:
-        """All answers of a workshop in the long format (respondent = participant id)."""
+        """All answers of a workshop in the long format (respondent = participant id), with
+        each participant's comment on a question in `comment`: on the question's first answer
+        row, or on a row of its own (no option, blank value) when the question has no answer."""
         query = (sa.select(answers.c.questionnaire_id, participants.c.id.label("participant_id"),
                            participants.c.name, participants.c.role, answers.c.question_id,
                            answers.c.option_id, answers.c.value, answers.c.updated_at)
@@ -120,4 +139,30 @@ class AnswerStore:
             frame = pd.DataFrame(db.execute(query).mappings().all(),
                                  columns=["questionnaire_id", "participant_id", "name", "role",
                                           "question_id", "option_id", "value", "updated_at"])
+        return _with_comments(frame, self.comment_frame(workshop_id, questionnaire_id))
+
+
+KEY = ["participant_id", "questionnaire_id", "question_id"]
+
+
+def _with_comments(frame: pd.DataFrame, said: pd.DataFrame) -> pd.DataFrame:
+    """The answers with a `comment` column: each comment on its question's first answer row, or
+    on a row of its own when the participant gave the question no answer."""
+    frame = frame.assign(comment="")
+    if said.empty:
         return frame
+    text = dict(zip(zip(*(said[k] for k in KEY), strict=True), said["text"], strict=True))
+    keys = list(zip(*(frame[k] for k in KEY), strict=True))
+    first = ~frame.duplicated(KEY).to_numpy()
+    frame["comment"] = [text.get(k, "") if f else "" for k, f in zip(keys, first, strict=True)]
+    answered = set(keys)
+    alone = said[[k not in answered for k in zip(*(said[k] for k in KEY), strict=True)]]
+    if alone.empty:
+        return frame
+    rows = pd.DataFrame({"questionnaire_id": alone["questionnaire_id"],
+                         "participant_id": alone["participant_id"], "name": alone["name"],
+                         "role": alone["role"], "question_id": alone["question_id"],
+                         "option_id": "", "value": "", "updated_at": alone["updated_at"],
+                         "comment": alone["text"]})
+    frame = pd.concat([frame, rows], ignore_index=True) if len(frame) else rows
+    return frame.sort_values("participant_id", kind="stable").reset_index(drop=True)
