@@ -179,7 +179,6 @@ class Databases:
         self.config, self.folder = config, folder
         self.pg = None
         self.admin_url = ""
-        self.created: list[str] = []
 
     def __enter__(self) -> Databases:
         if self.config.database == "postgresql" and not self.config.database_url:
@@ -201,8 +200,7 @@ class Databases:
         admin = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as db:
             db.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        self.created.append(name)
+        admin.dispose()  # the throwaway server goes as a whole at the end
         return self.admin_url.rsplit("/", 1)[0] + f"/{name}"
 
     def __exit__(self, *exc) -> None:
