@@ -126,6 +126,19 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
+def db(tmp_path, monkeypatch):
+    """A temporary SQLite database that the app under test opens through DATABASE_URL."""
+    from assessment.store import Store
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    store = Store(url)
+    store.create_schema()
+    yield store
+    store.close()
+
+
+@pytest.fixture
 def store(database_url):
     from assessment.store import Store
 

@@ -10,20 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from assessment.demo import DEMO_KEY, DEMO_TEAM, create_demo, ensure_demo
 from assessment.questionnaire import load_shipped
-from assessment.store import Store
 
 TIMEOUT = 60
-
-
-@pytest.fixture
-def db(tmp_path, monkeypatch):
-    """A temporary SQLite database that the app under test opens through DATABASE_URL."""
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    store = Store(url)
-    store.create_schema()
-    yield store
-    store.close()
 
 
 def start(page: str | None = None, **query) -> AppTest:

@@ -20,16 +20,6 @@ ALL = ["commitment", "proposition", "tradeoffs"]
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    store = Store(url)
-    store.create_schema()
-    yield store
-    store.close()
-
-
-@pytest.fixture
 def workshop(db):
     client = db.create_client("Acme")
     workshop, _ = db.create_workshop(client.id, "Offsite", ALL)

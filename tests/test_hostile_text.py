@@ -21,7 +21,6 @@ from streamlit.testing.v1 import AppTest
 
 from assessment.actions import load_actions
 from assessment.questionnaire import load_shipped
-from assessment.store import Store
 
 TIMEOUT = 60
 QUESTIONNAIRES = ["commitment", "tradeoffs"]
@@ -194,16 +193,6 @@ def check_shown_as_typed(page: str, items: list[Shown], value: str, what: str,
 
 
 # ---------------------------------------------------------------- the app, driven
-
-@pytest.fixture
-def db(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    store = Store(url)
-    store.create_schema()
-    yield store
-    store.close()
-
 
 def app(**query) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
