@@ -46,6 +46,8 @@ workshops = sa.Table(
     sa.Column("results_revealed", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("closed_at", sa.DateTime(timezone=True)),
+    # A past assessment brought in from a file: the date it was held (None for live workshops).
+    sa.Column("imported_on", sa.Date),
 )
 
 participants = sa.Table(
@@ -134,8 +136,82 @@ plan_items = sa.Table(
     sa.Column("due", sa.Date),
     sa.Column("status", sa.String(20), nullable=False, server_default="Not started"),
     sa.Column("notes", sa.Text, nullable=False, server_default=""),
+    # The facilitator's choice over the stated rules: "priority", "backlog" or "dropped" (None:
+    # the rules decide), and why.
+    sa.Column("tier", sa.String(20)),
+    sa.Column("tier_reason", sa.Text, nullable=False, server_default=""),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("workshop_id", "action_id", name="one_edit_per_action"),
+)
+
+# What the team decided to stop doing or give up: a facilitator's edit of participants' answers
+# (which stay in the answers table as inputs), with an owner.
+decisions = sa.Table(
+    "decisions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id"), nullable=False,
+              index=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("owner", sa.String(200), nullable=False, server_default=""),
+    sa.Column("source", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Consultants' accounts. username_key is the folded name (NFKC, case), unique.
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(80), nullable=False),
+    sa.Column("username_key", sa.String(400), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(300), nullable=False),
+    sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("password_changed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Server-side sign-in sessions: the browser holds a random token, the database its hash, so
+# that signing out, a password change or disabling a user ends a session at once.
+account_sessions = sa.Table(
+    "account_sessions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True)),
+)
+
+# Which consultant may see which client: the one who created it and those it was given to.
+# Admins see every client without a row here.
+client_access = sa.Table(
+    "client_access", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("client_id", sa.Integer, sa.ForeignKey("clients.id"), nullable=False),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("client_id", "user_id", name="one_grant_per_client_user"),
+)
+
+# Team dimension scores per workshop, kept up to date when answers or agreed scores change, so
+# that history, comparison and portfolio views never load answers (issue: 10,000 clients).
+dimension_scores = sa.Table(
+    "dimension_scores", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("workshop_id", sa.Integer, sa.ForeignKey("workshops.id"), nullable=False,
+              index=True),
+    sa.Column("questionnaire_id", sa.String(100), nullable=False),
+    sa.Column("questionnaire_version", sa.String(50), nullable=False, server_default=""),
+    sa.Column("dimension_id", sa.String(100), nullable=False),
+    sa.Column("score", sa.Float),
+    sa.Column("agreed_score", sa.Float),
+    sa.Column("spread", sa.Float),
+    sa.Column("respondents", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("workshop_id", "questionnaire_id", "dimension_id",
+                        name="one_score_per_workshop_dimension"),
 )
 
 # Failed attempts at a guarded door (join code, facilitator key), per client address and per
