@@ -14,7 +14,7 @@ import streamlit as st
 from assessment.actions import load_actions
 from assessment.benchmarks import load_shipped_benchmarks
 from assessment.questionnaire import load_shipped
-from assessment.store import Store, Workshop, database_url
+from assessment.store import Store, User, Workshop, database_url
 from assessment.workshop import Results, results
 
 
@@ -47,6 +47,25 @@ def action_library():
     """The action library, parsed once per process and checked against the dimensions."""
     return load_actions(dimensions={d.id for q in questionnaires().values()
                                     for d in q.dimensions})
+
+
+SESSION_KEY = "account_session"  # the session token of the signed-in consultant
+
+
+def signed_in_user(store: Store) -> User | None:
+    """The consultant signed in on this browser session, if any (a live server-side session)."""
+    return store.session_user(st.session_state.get(SESSION_KEY))
+
+
+def consultant_page(store: Store, title: str) -> User:
+    """Title, and the signed-in consultant; stops the page with a sign-in prompt for anyone
+    else (participants included), showing nothing of any client."""
+    user = signed_in_user(store)
+    st.title(title)
+    if user is None:
+        st.info("This page is for consultants. Sign in first.")
+        st.stop()
+    return user
 
 
 def signed_in_workshop(store: Store) -> Workshop | None:

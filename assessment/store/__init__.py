@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from assessment.errors import StoreError
 from assessment.schema import MAX_NAME, MAX_TEXT
 
+from .accounts import AccountStore, Forbidden, User
 from .answers import AnswerStore
 from .comments import MAX_COMMENT, CommentStore
 from .discussion import DiscussionStore
@@ -31,12 +32,14 @@ from .workshops import (
     WorkshopStore,
 )
 
-__all__ = ["JOIN_ALPHABET", "MAX_COMMENT", "MAX_NAME", "MAX_TEXT", "ROLES", "Client",
+__all__ = ["JOIN_ALPHABET", "AccountStore", "Forbidden", "User",
+           "MAX_COMMENT", "MAX_NAME", "MAX_TEXT", "ROLES", "Client",
            "Participant", "Refused", "Store", "StoreError", "Workshop", "check_secret",
            "database_url", "hash_secret", "make_engine", "now", "token_hash"]
 
 
-class Store(WorkshopStore, DoorStore, AnswerStore, CommentStore, DiscussionStore):
+class Store(WorkshopStore, DoorStore, AnswerStore, CommentStore, DiscussionStore,
+            AccountStore):
     """The application's data, behind plain methods that speak the domain."""
 
     def __init__(self, url: str | None = None, questionnaires: Mapping | None = None,

@@ -75,6 +75,11 @@ DOORS = {
     ("join", "address"): DoorPolicy(free=10, lock=30),
     ("key", "address"): DoorPolicy(),
     ("key", "workshop"): DoorPolicy(lock=20),
+    # Consultants' passwords: 5 free failures per username, then 1 s more wait per failure (at
+    # most 5 s); from 10 failures the account is refused for 15 minutes after the last one,
+    # even with the right password. An address (one office may share one) locks at 30.
+    ("password", "username"): DoorPolicy(free=5, lock=10),
+    ("password", "address"): DoorPolicy(free=10, lock=30),
 }
 
 
