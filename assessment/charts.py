@@ -152,3 +152,50 @@ def impact_effort(plan: pd.DataFrame) -> alt.LayerChart:
         color=alt.Color("dimension:N", title="Dimension"),
         tooltip=["priority", "action", "dimension", "effort", "impact", "phase"])
     return (shade + label + dots).properties(height=320)
+
+
+def report_scores(scores: pd.DataFrame, questionnaire: Questionnaire) -> alt.LayerChart:
+    """For the printed report: each dimension's score (the one the plan uses) as a bar over the
+    maturity levels shaded as bands, the computed score marked where the team agreed another,
+    and the benchmark median where one was chosen. `scores` is a report's scores frame (name,
+    score, optional computed_score and benchmark_median), dimension rows in report order."""
+    low, high = questionnaire.scale.min, questionnaire.scale.max
+    data = scores[scores["dimension"] != "overall"].reset_index(drop=True)
+    data = pd.DataFrame({
+        "name": data["name"].astype(str),
+        "score": data["score"].astype(float).round(2),
+        "computed": (data["computed_score"] if "computed_score" in data else data["score"])
+        .astype(float).round(2),
+        "median": (data["benchmark_median"] if "benchmark_median" in data
+                   else pd.Series(float("nan"), index=data.index)).astype(float),
+    })
+    data["label"] = data["score"].map(lambda v: "" if v != v else f"{v:.2f}")
+    scale = alt.Scale(domain=[low, high], nice=False)
+    y = alt.Y("name:N", title=None, sort=list(dict.fromkeys(data["name"])),
+              axis=alt.Axis(labelLimit=230, labelFontSize=11))
+    edges = [lv.threshold for lv in questionnaire.levels] + [high]
+    bands = pd.DataFrame({"start": edges[:-1], "end": edges[1:],
+                          "level": [lv.name for lv in questionnaire.levels],
+                          "shade": [i % 2 for i in range(len(questionnaire.levels))]})
+    band = alt.Chart(bands).mark_rect(opacity=0.55).encode(
+        x=alt.X("start:Q", scale=scale, title="Score (bands: maturity levels)",
+                axis=alt.Axis(values=list(range(low, high + 1)), format="d", grid=False)),
+        x2="end:Q",
+        color=alt.Color("shade:N", scale=alt.Scale(domain=[0, 1], range=["#eef2f6", "#dde5ee"]),
+                        legend=None))
+    # Level names over their bands, on two staggered lines so that narrow bands stay legible.
+    names = [alt.Chart(bands).transform_filter(f"datum.shade == {shade}").transform_calculate(
+        middle="(datum.start + datum.end) / 2").mark_text(
+        baseline="bottom", dy=-4 - 13 * shade, fontSize=10, color="#44546a").encode(
+        x=alt.X("middle:Q", scale=scale), y=alt.value(0), text="level:N") for shade in (0, 1)]
+    base = alt.Chart(data).encode(y=y)
+    bars = base.mark_bar(color="#1f4e79", height=14, clip=True).encode(
+        x=alt.X("score:Q", scale=scale), x2=alt.datum(low))
+    values = base.mark_text(align="left", dx=4, fontSize=10, color="#1f2d3d").encode(
+        x="score:Q", text="label:N")
+    computed = base.transform_filter("abs(datum.computed - datum.score) >= 0.005").mark_point(
+        shape="diamond", filled=True, size=70, color="#c0392b").encode(x="computed:Q")
+    median = base.transform_filter("isValid(datum.median)").mark_tick(
+        color="#e67e22", thickness=3, size=20).encode(x="median:Q")
+    return alt.layer(band, *names, bars, values, computed, median).properties(
+        width=430, height=max(120, 24 * len(data)))
