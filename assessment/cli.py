@@ -63,12 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="add benchmark_percentile, benchmark_median and benchmark_p75 columns")
     p.set_defaults(run=cmd_score)
 
-    p = commands.add_parser("plan", help="a prioritised action plan as an Excel workbook",
+    p = commands.add_parser("plan", help="a prioritised action plan as Excel and/or PDF",
                             description="Score responses, rank the action library's actions "
-                                        "against the gaps and write the Excel action plan.")
+                                        "against the gaps and write the Excel action plan "
+                                        "(--xlsx), the PDF report (--pdf), or both.")
     p.add_argument("questionnaire", metavar="QUESTIONNAIRE", help="a path or a shipped id")
     p.add_argument("responses", metavar="RESPONSES", help="CSV or XLSX in the long format")
-    p.add_argument("--xlsx", metavar="OUT", required=True, help="the workbook to write")
+    p.add_argument("--xlsx", metavar="OUT", help="the workbook to write")
+    p.add_argument("--pdf", metavar="OUT", help="the PDF report (1-3 A4 pages) to write")
     p.add_argument("--benchmark", metavar="ID_OR_PATH",
                    help="targets at the benchmark's top quartile, and its figures in the plan")
     p.add_argument("--assessment", metavar="NAME",
@@ -261,8 +263,16 @@ def scores_csv(table: pd.DataFrame) -> str:
 def cmd_plan(args) -> int:
     from .actions import load_actions
     from .export import WorkbookError, save_workbook
+    from .pdf_report import PdfError, output_problem, save_pdf
     from .report import build_report, score_file
 
+    if not (args.xlsx or args.pdf):
+        print("plan: say what to write: --xlsx OUT, --pdf OUT or both", file=sys.stderr)
+        return 2
+    problems = [p for p in map(output_problem, filter(None, (args.xlsx, args.pdf))) if p]
+    if problems:  # before any work, and before either file is written
+        print("; ".join(problems), file=sys.stderr)
+        return 1
     q = _questionnaire(args.questionnaire)
     benchmark = find_benchmark(args.benchmark, {q.id: q}) if args.benchmark else None
     if benchmark is not None:
@@ -285,11 +295,15 @@ def cmd_plan(args) -> int:
         f"assessment {name}, questionnaire {q.id} {q.version}", client=args.client or name,
         title=f"{q.title}: {name}", benchmarks={q.id: benchmark} if benchmark else {})
     try:
-        save_workbook(report, args.xlsx)  # read back before it takes the target's place
-    except WorkbookError as e:
+        if args.pdf:
+            save_pdf(report, args.pdf, {q.id: q})
+        if args.xlsx:
+            save_workbook(report, args.xlsx)  # read back before it takes the target's place
+    except (WorkbookError, PdfError) as e:
         print(e, file=sys.stderr)
         return 1
-    print(f"wrote {args.xlsx}: {len(plan)} actions for {name}", file=sys.stderr)
+    written = " and ".join(p for p in (args.xlsx, args.pdf) if p)
+    print(f"wrote {written}: {len(plan)} actions for {name}", file=sys.stderr)
     return 0
 
 

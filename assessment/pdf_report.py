@@ -483,3 +483,21 @@ def save_pdf(report: PlanReport, path: Path | str,
             tmp.unlink(missing_ok=True)
         except OSError:
             pass
+
+
+def output_problem(path: Path | str) -> str:
+    """Why a file cannot be written at `path` ("" when it can, as far as can be told before
+    writing): a missing folder, a folder in its place, a folder that is not writable."""
+    target = Path(path)
+    folder = target.parent
+    if str(path).strip() == "" or target.name in ("", ".", ".."):
+        return f"{str(path)!r}: not a file name"
+    if target.is_dir():
+        return f"{path}: is a folder, not a file"
+    if not folder.exists():
+        return f"{path}: the folder {folder} does not exist"
+    if not folder.is_dir():
+        return f"{path}: {folder} is not a folder"
+    if not os.access(folder, os.W_OK):
+        return f"{path}: the folder {folder} is not writable"
+    return ""
