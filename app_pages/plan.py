@@ -15,6 +15,7 @@ from app_pages.common import (
     sentence,
     workshop_results,
 )
+from app_pages.report_download import pdf_download
 from assessment import charts
 from assessment.errors import StoreError
 from assessment.export import WorkbookError, plan_changes, read_plan, workbook_bytes
@@ -147,6 +148,7 @@ if st.session_state.get("plan_xlsx"):
     st.download_button("Download the action plan (.xlsx)", st.session_state["plan_xlsx"],
                        file_name=f"action-plan-{workshop.code}.xlsx", key="download_xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+pdf_download(store, workshop, report)  # the PDF report (app_pages/report_download.py)
 
 upload = st.file_uploader("Upload an edited workbook to bring back owners, due dates and "
                           "statuses", type=["xlsx"], key="plan_upload")

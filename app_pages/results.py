@@ -14,6 +14,7 @@ from app_pages.common import (
     sentence,
     workshop_results,
 )
+from app_pages.report_download import pdf_download
 from assessment import charts
 from assessment.benchmarks import SYNTHETIC_LABEL, compare
 from assessment.responses import ResponsesError
@@ -146,6 +147,7 @@ if outcome.scores["score"].notna().any():
         for level in q.levels:
             st.markdown(f"**{level.name}** (from {level.threshold:g}): {level.description}")
     st.altair_chart(charts.dimension_scores(outcome.scores, q))
+    pdf_download(store, workshop, key="results_pdf")  # the PDF report, made on the click
 
     benchmark_section(outcome.scores)
 

@@ -501,3 +501,14 @@ def output_problem(path: Path | str) -> str:
     if not os.access(folder, os.W_OK):
         return f"{path}: the folder {folder} is not writable"
     return ""
+
+
+def error_pdf(message: str) -> bytes:
+    """A one-page PDF that says why the report could not be made (a download cannot show an
+    error message, and an empty file would say nothing)."""
+    pdf = _Document("")
+    pdf.add_page()
+    _paragraph(pdf, "CUSTOMER-CENTRICITY MATURITY · WORKSHOP REPORT", 8, True, BLUE)
+    pdf.ln(4)
+    _paragraph(pdf, clean(message, 500), 11)
+    return bytes(pdf.output())
