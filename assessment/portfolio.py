@@ -7,7 +7,6 @@ from datetime import date
 from .benchmarks import OWN_DATA_SOURCE, Provenance, ScoreBenchmark, distribution
 from .model import Questionnaire
 from .store import Store
-from .workshop import results
 
 
 def build_benchmark(store: Store, questionnaire: Questionnaire, sector: str = "",
@@ -15,18 +14,21 @@ def build_benchmark(store: Store, questionnaire: Questionnaire, sector: str = ""
                     bid: str = "") -> ScoreBenchmark:
     """A score distribution over the latest completed workshop of each matching client.
 
+    Read from the per-workshop score cache (store.benchmark_scores): computed team scores
+    (agreed scores are a team's decision, not a measurement), only workshops of this
+    questionnaire version, the latest by the date held (an imported past assessment counts at
+    its own date, never as newer than a later live workshop); the demo client never counts.
     Raises BenchmarkError when fewer than five organisations match.
     """
     scores: dict[str, list[float]] = {d.id: [] for d in questionnaire.dimensions}
     scores["overall"] = []
-    organisations = 0
-    for workshop in store.completed_workshops(questionnaire.id, sector, size_band, region):
-        frame = store.answer_frame(workshop.id, questionnaire.id)
-        table = results(frame, questionnaire).scores
-        if table["score"].notna().any():
-            organisations += 1
-            for dim, value in zip(table["dimension"], table["score"], strict=True):
-                scores[dim].append(float(value))
+    store.fill_missing_scores()
+    frame = store.benchmark_scores(questionnaire.id, str(questionnaire.version), sector,
+                                   size_band, region)
+    frame = frame[frame["dimension_id"].isin(list(scores)) & frame["score"].notna()]
+    organisations = int(frame["workshop_id"].nunique())
+    for dim, value in zip(frame["dimension_id"], frame["score"], strict=True):
+        scores[dim].append(float(value))
     filters = [f"{name} {value}" for name, value in (("sector", sector), ("size band", size_band),
                                                      ("region", region)) if value]
     population = ("clients of this installation" + (f" ({', '.join(filters)})" if filters else "")

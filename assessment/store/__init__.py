@@ -22,6 +22,7 @@ from .comments import MAX_COMMENT, CommentStore
 from .discussion import DiscussionStore
 from .doors import DoorStore, Refused
 from .engine import current_revision, database_url, make_engine, upgrade, writer
+from .portfolio import PortfolioStore
 from .security import check_secret, hash_secret, now, token_hash
 from .workshops import (
     JOIN_ALPHABET,
@@ -39,7 +40,7 @@ __all__ = ["JOIN_ALPHABET", "AccountStore", "Forbidden", "User",
 
 
 class Store(WorkshopStore, DoorStore, AnswerStore, CommentStore, DiscussionStore,
-            AccountStore):
+            AccountStore, PortfolioStore):
     """The application's data, behind plain methods that speak the domain."""
 
     def __init__(self, url: str | None = None, questionnaires: Mapping | None = None,

@@ -84,6 +84,7 @@ class AnswerStore:
                 answers.c.participant_id == participant_id)).rowcount
             db.execute(comments.delete().where(comments.c.participant_id == participant_id))
             db.execute(participants.delete().where(participants.c.id == participant_id))
+        self.refresh_dimension_scores(workshop_id)  # their answers no longer count
         return removed
 
     def answers_of(self, participant_id: int, questionnaire_id: str) -> dict[tuple[str, str], str]:

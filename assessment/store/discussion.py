@@ -63,6 +63,7 @@ class DiscussionStore:
                 workshop_id=workshop_id, questionnaire_id=questionnaire_id,
                 dimension_id=dimension_id, agreed_score=agreed,
                 rationale=rationale, computed_score=computed, created_at=now()))
+        self.refresh_dimension_scores(workshop_id)  # history and comparisons show it
 
     def agreed_scores(self, workshop_id: int) -> pd.DataFrame:
         """The latest agreed score per questionnaire and dimension, with its rationale."""

@@ -227,6 +227,8 @@ class WorkshopStore:
             self._writable(db, workshop_id)
             db.execute(workshops.update().where(workshops.c.id == workshop_id).values(
                 answering_open=is_open, closed_at=None if is_open else now()))
+        if not is_open:
+            self.refresh_dimension_scores(workshop_id)  # the cache of history and comparisons
 
     def set_results_revealed(self, workshop_id: int, revealed: bool) -> None:
         with self.writer.begin() as db:
