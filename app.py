@@ -21,5 +21,6 @@ pages = [
             url_path="projector"),
     st.Page("app_pages/results.py", title="Results", icon=":material/insights:"),
     st.Page("app_pages/plan.py", title="Change plan", icon=":material/checklist:"),
+    st.Page("app_pages/instrument.py", title="Instrument", icon=":material/query_stats:"),
 ]
 st.navigation(pages).run()

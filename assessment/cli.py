@@ -78,6 +78,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--client", default="", help="the client's name for the Summary sheet")
     p.set_defaults(run=cmd_plan)
 
+    p = commands.add_parser("reliability", help="Cronbach's alpha per dimension of the responses",
+                            description="Internal consistency per dimension over every "
+                                        "respondent of the file: Cronbach's alpha (pairwise, or "
+                                        "--listwise), alpha if an item is deleted and the "
+                                        "corrected item-total correlation. Refuses bad "
+                                        "responses as score does.")
+    p.add_argument("questionnaire", metavar="QUESTIONNAIRE", help="a path or a shipped id")
+    p.add_argument("responses", metavar="RESPONSES", help="CSV or XLSX in the long format")
+    p.add_argument("-o", "--output", metavar="OUT.csv", help="write the table as CSV here")
+    p.add_argument("--listwise", action="store_true",
+                   help="only respondents who answered every item of a dimension (default: "
+                        "pairwise, each covariance from those who answered both items)")
+    p.set_defaults(run=cmd_reliability)
+
     p = commands.add_parser("benchmark", help="build a benchmark from your own assessments",
                             description="Benchmarks from the completed workshops in the store "
                                         "(DATABASE_URL).")
@@ -312,6 +326,29 @@ def _all_dimensions() -> set[str]:
         return {d.id for q in load_shipped().values() for d in q.dimensions}
     except DataFileError:
         return set()
+
+
+def cmd_reliability(args) -> int:
+    from .reliability import COLUMNS, MIN_RESPONDENTS, THRESHOLDS, reliability
+
+    q = _questionnaire(args.questionnaire)
+    answers = load_answers(args.responses, q)  # refused exactly as score refuses it
+    result = reliability(answers, q, listwise=args.listwise)
+    table = result.table.loc[:, list(COLUMNS)]
+    print(f"{result.respondents} respondent(s); "
+          f"{'listwise' if args.listwise else 'pairwise'}; {THRESHOLDS}", file=sys.stderr)
+    for note in result.notes:
+        print(note, file=sys.stderr)
+    if args.output:
+        _write_atomically(args.output, scores_csv(table))
+        print(f"wrote {len(table)} rows to {args.output}", file=sys.stderr)
+        return 0
+    shown = result.table.loc[:, [*COLUMNS, "verdict", "flagged"]].copy()
+    shown["flagged"] = shown["flagged"].map({True: "yes", False: ""})
+    print(f"{q.title} (version {q.version}): internal consistency, at least "
+          f"{MIN_RESPONDENTS} respondents per dimension")
+    print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep=""))
+    return 0
 
 
 def cmd_benchmark_build(args) -> int:
