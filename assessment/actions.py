@@ -1,45 +1,22 @@
-"""The action library: what a team can do to move a dimension up one level, read from YAML."""
+"""The action library read from YAML and validated. The types (Action, ActionLibrary) live in
+assessment.model, so that planning never needs this loader."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from .model import Action, ActionLibrary
 from .questionnaire import QUESTIONNAIRE_DIR, Checker
 from .yamlsafe import DataFileError, read_yaml
 
+__all__ = ["ACTIONS_PATH", "Action", "ActionLibrary", "build_actions", "is_action_library",
+           "load_actions"]
 ACTIONS_PATH = QUESTIONNAIRE_DIR / "actions" / "actions.yaml"
 EFFORTS = ("S", "M", "L")
 STEPS = (1, 2, 3, 4)
 TOP_FIELDS = {"version", "actions"}
 ACTION_FIELDS = {"id", "dimension", "step", "title", "description", "effort", "impact", "owner",
                  "measure", "depends_on"}
-
-
-@dataclass(frozen=True)
-class Action:
-    """One action; step N moves a dimension from level N to level N + 1."""
-
-    id: str
-    dimension: str
-    step: int
-    title: str
-    description: str
-    effort: str
-    impact: int
-    owner: str
-    measure: str
-    depends_on: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ActionLibrary:
-    version: str
-    actions: tuple[Action, ...]
-    path: Path | None = None
-
-    def by_id(self) -> dict[str, Action]:
-        return {a.id: a for a in self.actions}
 
 
 def load_actions(path: Path | str = ACTIONS_PATH, dimensions: set[str] | None = None,

@@ -138,3 +138,43 @@ class Questionnaire:
         if rest:
             pages.append(Section("other", "Further questions", rest))
         return tuple(pages)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One action of the library; step N moves a dimension from level N to level N + 1."""
+
+    id: str
+    dimension: str
+    step: int
+    title: str
+    description: str
+    effort: str
+    impact: int
+    owner: str
+    measure: str
+    depends_on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ActionLibrary:
+    """The actions a plan draws from (read and validated by assessment.actions)."""
+
+    version: str
+    actions: tuple[Action, ...]
+    path: Path | None = None
+
+    def by_id(self) -> dict[str, Action]:
+        return {a.id: a for a in self.actions}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Something the team decided to stop doing or give up: the facilitator's wording of one or
+    more participants' answers (`source`, kept as the input it came from), with an owner. Only
+    decisions appear as "What we will stop doing" in the plan, the workbook and the PDF."""
+
+    text: str
+    owner: str = ""
+    source: str = ""
+    id: int | None = None

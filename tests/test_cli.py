@@ -215,8 +215,8 @@ def test_plan_writes_the_workbook_for_one_assessment(write, tmp_path):
     result = run("plan", "proposition", write("a.csv", text), "--xlsx", out)
     assert result.returncode == 0, result.stderr
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["Summary", "Scores", "Action plan", "Trade-offs", "Responses",
-                             "Method"]
+    assert wb.sheetnames == ["Summary", "Scores", "Action plan", "Discussion", "Trade-offs",
+                             "Responses", "Method"]
     assert wb["Action plan"].max_row > 1
 
 

@@ -11,6 +11,7 @@ from datetime import date, datetime
 import openpyxl
 import pandas as pd
 import pytest
+from openpyxl.utils import get_column_letter
 from test_planning import DIMENSIONS, LIBRARY, SHIPPED
 
 from assessment.actions import load_actions
@@ -27,6 +28,11 @@ from assessment.responses import parse_answers
 
 HOSTILE = ["=HYPERLINK(\"http://evil\",\"click\")", "+1+1", "-2+3", "@SUM(A1)", "\tTabbed",
            "\rReturn", "bell\x07and\x01nul", "ordinary comment"]
+
+
+def col(name: str) -> str:
+    """The Action plan sheet's column letter of a heading."""
+    return get_column_letter(PLAN_COLUMNS.index(name) + 1)
 
 
 def answers_frame():
@@ -91,13 +97,13 @@ def test_the_action_plan_sheet_is_a_filterable_table_with_a_frozen_header(librar
     save_workbook(library_plan, path)
     ws = openpyxl.load_workbook(path)["Action plan"]
     assert [c.value for c in ws[1]] == list(PLAN_COLUMNS)
-    assert ws.freeze_panes == "A2"
+    assert ws.freeze_panes == "D2"  # the header and the actions stay in view
     assert list(ws.tables) == ["ActionPlan"]
-    assert ws.tables["ActionPlan"].ref == f"A1:K{ws.max_row}"
+    assert ws.tables["ActionPlan"].ref == f"A1:{col('Details')}{ws.max_row}"
     status = [v for v in ws.data_validations.dataValidation if v.type == "list"]
     assert status and status[0].formula1 == '"Not started,In progress,Done,Dropped"'
-    assert "J2" in str(status[0].sqref)
-    due = [ws.cell(row=r, column=9) for r in range(2, ws.max_row + 1)]
+    assert f"{col('Status')}2" in str(status[0].sqref)
+    due = [ws.cell(row=r, column=PLAN_COLUMNS.index("Due") + 1) for r in range(2, ws.max_row + 1)]
     assert due and all(c.is_date and isinstance(c.value, datetime) for c in due)
     rules = [r.formula[0] for rng in ws.conditional_formatting for r in rng.rules]
     assert any("TODAY()" in f for f in rules) and any('"Done"' in f for f in rules)
@@ -113,9 +119,11 @@ def test_pandas_reads_every_sheet_and_the_plan_columns(library_plan, tmp_path):
     plan = sheets["Action plan"]
     assert list(plan.columns) == list(PLAN_COLUMNS)
     assert plan["Status"].eq("Not started").all()
-    assert plan["Why"].str.contains("below its target").all()
+    assert plan["Why"].str.endswith(".").all() and plan["Details"].str.contains("gap").all()
     assert set(sheets["Scores"].columns) >= {"Dimension", "Score", "Level", "Target", "Gap",
-                                             "SD", "Agreement", "Coverage", "Percentile"}
+                                             "SD", "Agreement", "Coverage", "Computed", "Agreed",
+                                             "Rationale"}
+    assert "Percentile" not in sheets["Scores"].columns  # no benchmark was chosen
 
 
 def test_the_summary_has_a_native_chart_of_the_dimension_scores(book):
@@ -162,7 +170,7 @@ def test_libreoffice_opens_every_sheet_with_no_error_cells(library_plan, tmp_pat
     plan = list(csv.reader(io.StringIO(next(f for f in files if "Action" in f.name)
                                        .read_text(encoding="utf-8"))))
     assert plan[0] == list(PLAN_COLUMNS)
-    assert plan[1][8][:2] == "20"  # due dates come out as dates
+    assert plan[1][PLAN_COLUMNS.index("Due")][:2] == "20"  # due dates come out as dates
 
 
 def test_the_round_trip_applies_exactly_the_edited_cells(library_plan, tmp_path):
@@ -170,9 +178,9 @@ def test_the_round_trip_applies_exactly_the_edited_cells(library_plan, tmp_path)
     save_workbook(library_plan, path)
     wb = openpyxl.load_workbook(path)
     ws = wb["Action plan"]
-    ws["H2"] = "Dana (COO)"
-    ws["J3"] = "In progress"
-    ws["I4"] = datetime(2026, 9, 30)
+    ws[f"{col('Owner')}2"] = "Dana (COO)"
+    ws[f"{col('Status')}3"] = "In progress"
+    ws[f"{col('Due')}4"] = datetime(2026, 9, 30)
     wb.save(path)
     uploaded = read_plan(path.read_bytes(), "workshop 9 (PLAN99)")
     changes = plan_changes(library_plan.plan, uploaded)
@@ -192,8 +200,8 @@ def test_a_workbook_from_another_workshop_is_refused(library_plan, tmp_path):
 
 
 @pytest.mark.parametrize(("cell", "value", "message"), [
-    ("J2", "Maybe", "is not one of"),
-    ("I2", "next week", "is not a date"),
+    ("F2", "Maybe", "is not one of"),
+    ("E2", "next week", "is not a date"),
 ])
 def test_an_unreadable_edit_names_the_row_and_column(library_plan, tmp_path, cell, value, message):
     path = tmp_path / "plan.xlsx"

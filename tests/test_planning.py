@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections import Counter
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from assessment.actions import load_actions
 from assessment.planning import (
+    PlanError,
     default_target,
+    default_tiers,
     gaps,
     importance_from_tradeoffs,
     make_plan,
     plan_frame,
+    score_text,
 )
 from assessment.questionnaire import load_shipped
 from assessment.yamlsafe import DataFileError
@@ -130,18 +137,120 @@ def test_phases_follow_effort_and_dependencies(library):
     assert plan["ea-2-01"].due == date(2026, 4, 1)
 
 
-def test_every_action_says_why_it_is_where_it_is(library):
+def test_every_action_says_why_in_one_plain_sentence_and_the_numbers_go_to_details(library):
     plan = make_plan(gaps(scores(leadership=2.0, ease=2.0), SHIPPED), library, date(2026, 1, 1),
                      tuple(lv.name for lv in SHIPPED["commitment"].levels))
     why = {i.action.id: i.why for i in plan}
-    assert why["le-2-01"].startswith("Leadership commitment is at 2.00 (Aware), 0.50 below its "
-                                     "target of 2.50")
-    assert "comes first while it is below Developing" in why["le-2-01"]
-    assert "Quick win" in why["ea-2-01"]
-    assert "Follows 'Rebuild the journey'" in why["ea-2-03"]
+    details = {i.action.id: i.details for i in plan}
+    assert why["le-2-01"] == "Leadership commitment comes first: it is below Developing."
+    assert why["ea-2-01"].startswith("A quick win for Ease of doing business (Aware now, aiming "
+                                     "for Developing)")
+    assert why["ea-2-03"].endswith("; it builds on 'Rebuild the journey'.")
+    for sentence in why.values():
+        assert sentence.count(". ") == 0 and sentence.endswith(".")
+        assert not any(ch.isdigit() for ch in sentence)  # the numbers are in the details
+    assert details["le-2-01"].startswith("Score 2.00 (Aware); target 2.50 (Developing); gap "
+                                         "0.50; importance 1.00")
+    assert "priority value" in details["ea-2-01"] and "quick win" in details["ea-2-01"]
     frame = plan_frame(plan)
     assert list(frame["priority"]) == list(range(1, len(plan) + 1))
     assert set(frame["status"]) == {"Not started"}
+
+
+def test_the_most_vital_dimension_is_named_so_in_its_why(library):
+    importance = {"leadership": (1.5, "x"), "ease": (1.2, "y")}
+    plan = make_plan(gaps(scores(leadership=2.0, ease=2.0), SHIPPED, importance=importance),
+                     library, date(2026, 1, 1), tuple(lv.name for lv in SHIPPED["commitment"].levels))
+    why = {i.action.id: i.why for i in plan}
+    assert why["le-2-01"] == ("Leadership commitment comes first: it is below Developing and the "
+                              "team ranked it most vital.")
+    assert why["ea-2-01"].endswith(", and the team's own priorities favour it.")
+
+
+@pytest.mark.parametrize(("score", "computed", "agreed", "text"), [
+    (2.6, 3.24, 2.6, "agreed 2.6; computed 3.24"),
+    (3.0, 2.456, 3.0, "agreed 3.0; computed 2.46"),
+    (3.25, 3.1, 3.25, "agreed 3.25; computed 3.10"),
+    (3.24, 3.24, None, "3.24"),
+    (3.24, 3.24, float("nan"), "3.24"),
+])
+def test_a_score_reads_agreed_then_computed(score, computed, agreed, text):
+    assert score_text(score, computed, agreed) == text
+
+
+def test_an_agreed_score_is_the_teams_score_for_target_and_gap():
+    frame = pd.DataFrame([{"questionnaire": "commitment", "dimension": "leadership",
+                           "score": 2.6, "computed_score": 3.24, "agreed_score": 2.6,
+                           "rationale": "We overrate ourselves"}])
+    (gap,) = gaps(frame, SHIPPED)
+    assert (gap.score, gap.computed, gap.agreed) == (2.6, 3.24, 2.6)
+    assert gap.level_name == "Developing" and gap.target == 3.5
+    assert gap.gap == pytest.approx(0.9)  # 3.5 - 2.6; the computed 3.24 would give 0.26
+    assert gap.score_text == "agreed 2.6; computed 3.24"
+    assert gap.rationale == "We overrate ourselves"
+
+
+def shipped_plan(tiers=None, **values):
+    library = load_actions(dimensions=DIMENSIONS)
+    return make_plan(gaps(scores(**values), SHIPPED), library, date(2026, 1, 1), (), tiers)
+
+
+def test_the_default_plan_has_at_most_five_priorities_two_per_dimension():
+    plan = shipped_plan(leadership=2.0, ease=1.8, people=1.9, insight=2.2, purpose=2.1)
+    priorities = [i for i in plan if i.tier == "Priority"]
+    assert 3 <= len(priorities) <= 5 < len(plan)
+    assert max(Counter(i.gap.dimension for i in priorities).values()) <= 2
+    assert [i.tier for i in plan] == sorted((i.tier for i in plan),
+                                            key=["Priority", "Backlog"].index)
+    placed = {i.action.id for i in priorities}
+    for item in priorities:  # a priority never waits for an action of the backlog
+        assert all(d in placed for d in item.action.depends_on
+                   if d in {i.action.id for i in plan})
+
+
+def test_one_dimension_alone_still_gets_three_priorities_dependencies_first(library):
+    plan = make_plan(gaps(scores(ease=2.0), SHIPPED), library, date(2026, 1, 1))
+    assert [i.tier for i in plan] == ["Priority"] * 3
+    ranked = [i.action for i in sorted(plan, key=lambda i: i.priority)]
+    assert default_tiers(ranked) == {"ea-2-01", "ea-2-02", "ea-2-03"}
+
+def test_an_action_ranked_before_its_dependency_waits_in_the_backlog(library):
+    actions = library.by_id()
+    order = [actions[a] for a in ("ea-2-03", "ea-2-01", "le-2-01", "pe-2-01", "ea-2-02")]
+    assert default_tiers(order) == {"ea-2-01", "le-2-01", "pe-2-01", "ea-2-02"}
+
+
+def test_the_facilitators_choice_overrides_the_rule_for_that_action_with_the_reason(library):
+    values = scores(leadership=2.0, ease=2.0, people=2.0)
+    before = {i.action.id: i for i in make_plan(gaps(values, SHIPPED), library,
+                                                date(2026, 1, 1))}
+    backlog = next(a for a, i in before.items() if i.tier == "Backlog")
+    priority = next(a for a, i in before.items() if i.tier == "Priority")
+    after = make_plan(gaps(values, SHIPPED), library, date(2026, 1, 1), (),
+                      {backlog: ("priority", "The board asked for it."),
+                       priority: ("dropped", "")})
+    tiers = {i.action.id: i for i in after}
+    assert tiers[backlog].tier == "Priority" and tiers[backlog].rule_tier == "Backlog"
+    assert tiers[backlog].why == "The team made it a priority: The board asked for it."
+    assert before[backlog].why in tiers[backlog].details  # the rules' sentence is kept
+    assert tiers[priority].tier == "Dropped" and tiers[priority].why == "The team dropped it."
+    assert after[-1].action.id == priority  # dropped actions come last
+
+
+def test_an_unknown_tier_is_refused_naming_it(library):
+    with pytest.raises(PlanError, match="not 'urgent'") as caught:
+        make_plan(gaps(scores(ease=2.0), SHIPPED), library, date(2026, 1, 1), (),
+                  {"ea-2-01": ("urgent", "")})
+    assert caught.value.value == "urgent"
+
+
+def test_planning_never_imports_the_yaml_loader():
+    code = ("import sys, assessment.planning; "
+            "print(sorted(m for m in sys.modules if m in ('assessment.actions', "
+            "'assessment.questionnaire', 'assessment.yamlsafe', 'yaml')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).parents[1])
+    assert out.stdout.strip() == "[]"
 
 
 BAD_LIBRARY = [

@@ -148,9 +148,31 @@ class DiscussionStore:
                 self._upsert(db, plan_items, ["workshop_id", "action_id"], rows,
                              ["owner", "due", "status", "notes", "updated_at"])
 
+    def set_tier(self, workshop_id: int, action_id: str, tier: str | None, reason: str = ""
+                 ) -> None:
+        """The facilitator's choice for one action: "priority", "backlog" or "dropped" with the
+        reason, or None to let the stated rules decide again. Owner, due date, status and
+        notes are left as they are."""
+        from assessment.planning import TIERS
+
+        if tier is not None and tier not in TIERS:
+            raise StoreError(f"the tier must be one of {', '.join(TIERS)}, not "
+                             f"{str(tier)[:40]!r}")
+        row = dict(workshop_id=workshop_id, action_id=clean_text(action_id)[:100], tier=tier,
+                   tier_reason=clean_text("" if tier is None else reason, "reason", MAX_TEXT),
+                   updated_at=now())
+        if not row["action_id"]:
+            raise StoreError("which action? The action id is blank")
+        with self.writer.begin() as db:
+            self._writable(db, workshop_id)
+            self._upsert(db, plan_items, ["workshop_id", "action_id"], [row],
+                         ["tier", "tier_reason", "updated_at"])
+
     def plan_edits(self, workshop_id: int) -> dict[str, dict]:
+        """Per action id: owner, due, status, notes, and the facilitator's tier and reason."""
         with self.engine.connect() as db:
             rows = db.execute(sa.select(plan_items).where(
                 plan_items.c.workshop_id == workshop_id)).mappings().all()
         return {r["action_id"]: {"owner": r["owner"], "due": r["due"], "status": r["status"],
-                                 "notes": r["notes"]} for r in rows}
+                                 "notes": r["notes"], "tier": r["tier"],
+                                 "tier_reason": r["tier_reason"]} for r in rows}
