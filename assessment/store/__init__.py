@@ -19,6 +19,7 @@ from assessment.schema import MAX_NAME, MAX_TEXT
 from .accounts import AccountStore, Forbidden, User
 from .answers import AnswerStore
 from .comments import MAX_COMMENT, CommentStore
+from .decisions import DecisionStore
 from .discussion import DiscussionStore
 from .doors import DoorStore, Refused
 from .engine import current_revision, database_url, make_engine, upgrade, writer
@@ -39,7 +40,7 @@ __all__ = ["JOIN_ALPHABET", "AccountStore", "Forbidden", "User",
            "database_url", "hash_secret", "make_engine", "now", "token_hash"]
 
 
-class Store(WorkshopStore, DoorStore, AnswerStore, CommentStore, DiscussionStore,
+class Store(WorkshopStore, DoorStore, AnswerStore, CommentStore, DiscussionStore, DecisionStore,
             AccountStore, PortfolioStore):
     """The application's data, behind plain methods that speak the domain."""
 
