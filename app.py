@@ -21,6 +21,8 @@ pages = [
             url_path="projector"),
     st.Page("app_pages/results.py", title="Results", icon=":material/insights:"),
     st.Page("app_pages/plan.py", title="Change plan", icon=":material/checklist:"),
+    st.Page("app_pages/clients.py", title="My clients", icon=":material/groups:", url_path="clients"),
+    st.Page("app_pages/compare.py", title="Side by side", icon=":material/compare:", url_path="compare"),
     st.Page("app_pages/instrument.py", title="Instrument", icon=":material/query_stats:"),
 ]
 st.navigation(pages).run()

@@ -85,10 +85,28 @@ def preview(data: bytes, filename: str, questionnaire: Questionnaire) -> ImportP
         path.write_bytes(data)
         try:
             columns, n = read_table(path)
-            answers = validate(columns, n, questionnaire, source=name)
         except ResponsesError as e:
             return _refused(questionnaire, name, 0, list(e.problems), e.total)
+    roles = _role_problems(columns)  # listed beside the validation's own problems
+    try:
+        answers = validate(columns, n, questionnaire, source=name)
+    except ResponsesError as e:
+        return _refused(questionnaire, name, n, [*e.problems, *roles], e.total + len(roles))
+    if roles:
+        return _refused(questionnaire, name, n, roles)
     return _check_workshop(answers, questionnaire, name, n)
+
+
+def _role_problems(columns) -> list[RowProblem]:
+    """Rows whose role is not one of the workshop's roles (blank is fine: 'other')."""
+    role = columns.get("role")
+    if role is None:
+        return []
+    allowed = np.isin(np.char.lower(role.uniques.astype(str)), [*ROLES, ""])
+    bad = np.flatnonzero(~allowed[role.codes])
+    return [RowProblem(int(i) + 2, "role", str(role.uniques[role.codes[i]])[:40],
+                       f"the role must be one of {', '.join(ROLES)} (or blank)")
+            for i in bad[:MAX_SHOWN]]
 
 
 def _first_rows(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -112,10 +130,6 @@ def _check_workshop(answers: pd.DataFrame, q: Questionnaire, source: str, n: int
                                    f"one past assessment per file (the file starts with "
                                    f"{first!r})"))
     role = answers["role"].astype(str).str.strip().str.lower().to_numpy(dtype=object)
-    bad = np.flatnonzero(~np.isin(role, [*ROLES, ""]))
-    problems.extend(RowProblem(int(rows[i]), "role", str(answers["role"].iloc[i]),
-                               f"the role must be one of {', '.join(ROLES)} (or blank)")
-                    for i in bad)
     # Respondents: cleaned as names are on joining; two that look alike would be one person.
     respondent = answers["respondent"].astype(str).to_numpy(dtype=object)
     names, first_row = _first_rows(respondent, rows)

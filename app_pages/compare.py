@@ -1,0 +1,109 @@
+"""Clients side by side (2 to 10 of mine), the portfolio overview, and the portfolio workbook."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import consultant_page, offered, open_store, questionnaires, sentence
+from assessment import portfolio_charts
+from assessment.errors import StoreError
+from assessment.history import MAX_COMPARED, MIN_COMPARED, ComparisonRefused, compare, portfolio_overview
+from assessment.portfolio_export import gather, workbook_bytes
+
+ANY = ""
+OFFERED = 300  # clients offered in the picker at once; the search narrows them down
+
+store = open_store()
+shipped = questionnaires()
+user = consultant_page(store, "Clients side by side")
+
+qids = list(shipped)
+qid = offered(st.selectbox("Questionnaire", qids, key="compare_questionnaire",
+                           format_func=lambda i: shipped[i].title), qids, qids[0])
+q = shipped[qid]
+
+facets = store.client_facets(user)
+search_col, sector_col, size_col, region_col = st.columns([3, 2, 2, 2])
+search = search_col.text_input("Search by name", key="compare_search", max_chars=100)
+chosen = {}
+for column, name, label in ((sector_col, "sector", "Sector"), (size_col, "size_band", "Size band"),
+                            (region_col, "region", "Region")):
+    options = [ANY, *facets[name]]
+    value = column.selectbox(label, options, key=f"compare_{name}",
+                             format_func=lambda v: v or "Any")
+    chosen[name] = offered(value, options, ANY)
+
+found, _ = store.client_page(user, search.strip(), chosen["sector"], chosen["size_band"],
+                             chosen["region"], limit=OFFERED)
+candidates = {c.id: c for c in found if not c.is_demo}
+# Clients picked before a filter changed stay picked.
+kept = [i for i in st.session_state.get("compare_clients", []) if isinstance(i, int)]
+for i in kept:
+    if i not in candidates:
+        try:
+            candidates[i] = store.client_for(user, i)
+        except StoreError:
+            pass
+picked = st.multiselect(f"Clients ({MIN_COMPARED} to {MAX_COMPARED})", list(candidates),
+                        key="compare_clients", max_selections=MAX_COMPARED,
+                        format_func=lambda i: candidates[i].name)
+picked = offered(picked, list(candidates))
+st.caption("Each client's latest completed workshop (answering closed, or imported) with this "
+           "questionnaire; the agreed score where there is one. The demo client is never "
+           "compared (invented data).")
+
+comparison = None
+if len(picked) >= MIN_COMPARED:
+    try:
+        clients, latest, scores = store.latest_completed(user, picked, qid)
+        comparison = compare(clients, latest, scores, q)
+    except ComparisonRefused as e:
+        st.error(sentence(f"Not compared: {e.reason}"))
+    except StoreError as e:
+        st.error(sentence(e))
+
+if comparison is not None:
+    table = comparison.table
+    st.dataframe(pd.DataFrame({
+        "Client": table["client"], "Workshop held": table["held_on"],
+        **{comparison.names[d]: table[d].round(2) for d in comparison.dimensions}}),
+        hide_index=True, width="stretch")
+    st.altair_chart(portfolio_charts.side_by_side(comparison, q), width="stretch")
+    st.markdown("**Heatmap: clients × dimensions**")
+    st.altair_chart(portfolio_charts.heatmap(comparison, q), width="stretch")
+
+    st.markdown("**Portfolio workbook**")
+    if st.button("Prepare the Excel workbook", key="compare_export"):
+        bar = st.progress(0.0, text="gathering")
+        try:
+            report = gather(store, user, picked, q,
+                            progress=lambda share, text: bar.progress(share, text=text))
+            bar.progress(0.9, text="writing the workbook")
+            st.session_state["compare_workbook"] = workbook_bytes(report)
+            bar.progress(1.0, text="ready")
+        except (ComparisonRefused, StoreError) as e:
+            st.error(sentence(e))
+    if st.session_state.get("compare_workbook"):
+        st.download_button("Download the portfolio workbook", st.session_state["compare_workbook"],
+                           file_name=f"portfolio-{qid}.xlsx", key="compare_download",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml"
+                                ".sheet")
+elif len(picked) < MIN_COMPARED:
+    st.info(f"Pick {MIN_COMPARED} to {MAX_COMPARED} clients to put side by side.")
+
+st.subheader("Portfolio overview")
+overview = portfolio_overview(store.portfolio_latest(user, qid, chosen["sector"],
+                                                     chosen["size_band"], chosen["region"]), q)
+st.caption(f"{overview.clients} of your clients (filters above apply; the demo never counts) "
+           f"have a completed workshop with {q.title} version {q.version}."
+           + (f" {overview.left_out} more answered another version and are left out."
+              if overview.left_out else ""))
+if overview.clients:
+    left, right = st.columns([3, 2])
+    left.markdown("**How many clients stand at each level, per dimension**")
+    left.dataframe(overview.levels.drop(columns=["dimension"]).rename(
+        columns={"name": "Dimension"}), hide_index=True, width="stretch")
+    right.markdown("**Weakest dimension, how often**")
+    right.dataframe(overview.weakest.drop(columns=["dimension"]).rename(
+        columns={"name": "Dimension", "clients": "Clients"}), hide_index=True, width="stretch")
