@@ -1,4 +1,5 @@
-"""Change plan: targets, the ranked and explained plan, edits saved, Excel out and back in."""
+"""Change plan: targets, the priorities and backlog with why, edits saved with what changed,
+stop-doing decisions, Excel (and the PDF) out and the workbook back in."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from app_pages.common import (
     facilitator_page,
     offered,
     open_store,
+    plain,
     questionnaires,
     sentence,
     workshop_results,
@@ -18,8 +20,17 @@ from app_pages.common import (
 from app_pages.report_download import pdf_download
 from assessment import charts
 from assessment.errors import StoreError
-from assessment.export import WorkbookError, plan_changes, read_plan, workbook_bytes
-from assessment.planning import STATUSES
+from assessment.export import (
+    Change,
+    WorkbookError,
+    change_rows,
+    deliverable_name,
+    describe_changes,
+    plan_changes,
+    read_plan,
+    workbook_bytes,
+)
+from assessment.planning import PRIORITY_MAX, STATUSES
 from assessment.report import Scored, build_report
 
 store = open_store()
@@ -27,6 +38,18 @@ shipped = questionnaires()
 library = action_library()
 
 workshop = facilitator_page(store, "Change plan", "The plan is")
+
+
+def flash(section: str, message: str, kind: str = "success") -> None:
+    """A message shown under a section after the rerun that follows a save."""
+    st.session_state[f"plan_flash_{section}"] = (kind, message)
+
+
+def show_flash(section: str) -> None:
+    kind, message = st.session_state.pop(f"plan_flash_{section}", (None, ""))
+    if kind:
+        getattr(st, kind)(plain(message))
+
 
 reference = f"workshop {workshop.id} ({workshop.code})"
 scored = []
@@ -53,26 +76,39 @@ chosen_benchmarks = {every[i].questionnaire: every[i] for i in chosen}
 for b in chosen_benchmarks.values():
     st.caption(f"Benchmark: {b.provenance.line()}")
 
+decisions = store.decisions(workshop.id)
 report, plan = build_report(
     scored, library, reference=reference, client=workshop.client_name, title=workshop.title,
     benchmarks=chosen_benchmarks, targets=store.targets(workshop.id),
-    edits=store.plan_edits(workshop.id))
+    edits=store.plan_edits(workshop.id), agreed=store.agreed_scores(workshop.id),
+    notes=store.notes(workshop.id), decisions=decisions)
 
 st.subheader("Targets")
 targets = pd.DataFrame([{"dimension_id": g.dimension, "Dimension": g.name,
-                         "Score": round(g.score, 2), "Level": g.level_name,
-                         "Target": round(g.target, 2), "Gap": round(g.gap, 2),
-                         "Importance": round(g.importance, 2)} for g in report.gaps])
+                         "Score": round(g.score, 2),
+                         "Basis": g.score_text if g.agreed is not None else "computed",
+                         "Level": g.level_name, "Target": round(g.target, 2),
+                         "Gap": round(g.gap, 2), "Importance": round(g.importance, 2)}
+                        for g in report.gaps])
 edited_targets = st.data_editor(
-    targets, key="targets_editor", hide_index=True, disabled=["Dimension", "Score", "Level",
-                                                              "Gap", "Importance"],
+    targets, key="targets_editor", hide_index=True,
+    disabled=["Dimension", "Score", "Basis", "Level", "Gap", "Importance"],
     column_config={"dimension_id": None,
+                   "Score": st.column_config.NumberColumn(
+                       format="%.2f", help="The team's agreed score where one was recorded on "
+                                           "the results page, else the computed score"),
+                   "Basis": st.column_config.TextColumn(
+                       "Score basis", help="'agreed 2.6; computed 3.24' where the team agreed "
+                                           "a score"),
                    "Target": st.column_config.NumberColumn(min_value=1.0, max_value=5.0,
                                                            step=0.1, format="%.2f"),
                    "Importance": st.column_config.NumberColumn(
                        help="From the trade-off answers; 1 when none speaks for it")})
+st.caption("Where the team recorded an agreed score (results page), targets, gaps, priorities "
+           "and every export use it; the computed score stays beside it.")
 if st.button("Save targets", key="save_targets", disabled=workshop.is_demo):
     before = targets.set_index("dimension_id")["Target"]
+    names = targets.set_index("dimension_id")["Dimension"]
     try:
         changed = {}
         for row in edited_targets.itertuples():
@@ -86,73 +122,191 @@ if st.button("Save targets", key="save_targets", disabled=workshop.is_demo):
     except (StoreError, TypeError, ValueError) as e:
         st.error(sentence(e))
     else:
+        flash("targets", f"Saved {len(changed)} target(s): " + "; ".join(
+            f"{names[d]} {t:.2f}" for d, t in changed.items()) + "." if changed else
+            "No target was changed: nothing to save.", "success" if changed else "info")
         st.rerun()
+show_flash("targets")
 
 st.subheader("The plan")
 if plan.empty:
     st.success("Every dimension has reached its target: no actions needed.")
     st.stop()
-m1, m2, m3 = st.columns(3)
-m1.metric("Actions", len(plan))
-m2.metric("Quick wins", int(plan["quick_win"].sum()))
-m3.metric("In the first 90 days", int((plan["phase"] == "First 90 days").sum()))
+priorities = plan[plan["tier"] == "Priority"]
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Priorities", len(priorities))
+m2.metric("Backlog", int((plan["tier"] == "Backlog").sum()))
+m3.metric("Quick wins", int(plan["quick_win"].sum()))
+m4.metric("Actions", len(plan))
+st.caption(f"The priorities carry the first 90 days: by the stated rules at most {PRIORITY_MAX}, "
+           "two per dimension at most, never before an action they depend on (Method sheet). "
+           "The rest is the backlog. Promote, demote or drop an action below.")
+if len(priorities) > PRIORITY_MAX:
+    st.warning(f"{len(priorities)} priorities: a leadership team can carry three to five. "
+               f"Consider moving some to the backlog.")
 shown = plan.assign(due=pd.to_datetime(plan["due"]))
+GRID = ["priority", "tier", "action", "owner", "due", "status", "notes", "action_id"]
 edited = st.data_editor(
-    shown[["priority", "dimension", "action", "why", "effort", "impact", "phase", "owner", "due",
-           "status", "notes", "action_id"]],
-    key="plan_editor", hide_index=True, height=min(38 * (len(plan) + 1), 600),
-    disabled=["priority", "dimension", "action", "why", "effort", "impact", "phase"],
+    shown[GRID], key="plan_editor", hide_index=True, height=min(36 * (len(plan) + 1) + 3, 560),
+    disabled=["priority", "tier", "action"], width="stretch",
     column_config={
         "priority": st.column_config.NumberColumn("#", width="small"),
-        "dimension": st.column_config.TextColumn("Dimension", width="small"),
-        "action": st.column_config.TextColumn("Action", width="medium"),
-        "why": st.column_config.TextColumn("Why", width="large",
-                                           help="The reason for this place in the plan"),
-        "effort": st.column_config.TextColumn("Effort", width="small"),
-        "impact": st.column_config.NumberColumn("Impact", width="small"),
-        "phase": st.column_config.TextColumn("Phase", width="small"),
-        "owner": st.column_config.TextColumn("Owner", max_chars=200),
-        "due": st.column_config.DateColumn("Due", format="YYYY-MM-DD"),
+        "tier": st.column_config.TextColumn("Tier", width="small"),
+        "action": st.column_config.TextColumn("Action", width="large"),
+        "owner": st.column_config.TextColumn("Owner", max_chars=200, width="medium"),
+        "due": st.column_config.DateColumn("Due", format="YYYY-MM-DD", width="small"),
         "status": st.column_config.SelectboxColumn("Status", options=list(STATUSES),
-                                                   required=True),
-        "notes": st.column_config.TextColumn("Notes", max_chars=2000),
+                                                   required=True, width="small"),
+        "notes": st.column_config.TextColumn("Notes", max_chars=2000, width="medium"),
         "action_id": None,
     })
+
+
+def grid_changes(before: pd.DataFrame, after: pd.DataFrame) -> list[Change]:
+    """What the facilitator changed in the grid, as the workbook's changes are listed."""
+    old = before.set_index("action_id")
+    out = []
+    for row in after.itertuples():
+        if row.action_id not in old.index:
+            continue  # only the plan's own rows
+        for column in ("owner", "due", "status", "notes"):
+            a, b = old.loc[row.action_id, column], getattr(row, column)
+            a = None if a is None or (not isinstance(a, str) and pd.isna(a)) else a
+            b = None if b is None or (not isinstance(b, str) and pd.isna(b)) else b
+            a = a.date() if isinstance(a, pd.Timestamp) else a
+            b = b.date() if isinstance(b, pd.Timestamp) else b
+            if (a or None) != (b or None):
+                out.append(Change(old.loc[row.action_id, "action"], column, a, b))
+    return out
+
+
 if st.button("Save plan", type="primary", key="save_plan", disabled=workshop.is_demo):
+    changes = grid_changes(shown[GRID], edited)
     try:
-        store.save_plan_edits(workshop.id, [
-            {"action_id": row.action_id, "owner": row.owner, "due": row.due,
-             "status": row.status, "notes": row.notes}
-            for row in edited.itertuples() if row.action_id in set(plan["action_id"])])
+        store.save_plan_edits(workshop.id, change_rows(plan, changes))
     except (StoreError, TypeError, ValueError) as e:
         st.error(sentence(e))
     else:
-        st.success("Plan saved.")
+        flash("plan", describe_changes(changes) if changes else
+              "Nothing to save: no owner, due date, status or note was changed.",
+              "success" if changes else "info")
         st.rerun()
+show_flash("plan")
+
+with st.expander("Why each action is where it is, and the numbers behind it", expanded=False):
+    st.dataframe(plan[["priority", "tier", "action", "why", "dimension", "effort", "impact",
+                       "phase", "measure", "details"]], hide_index=True, column_config={
+        "priority": st.column_config.NumberColumn("#", width="small"),
+        "tier": "Tier", "action": st.column_config.TextColumn("Action", width="medium"),
+        "why": st.column_config.TextColumn("Why", width="large"),
+        "dimension": "Dimension", "effort": "Effort", "impact": "Impact", "phase": "Phase",
+        "measure": st.column_config.TextColumn("Measure of success", width="medium"),
+        "details": st.column_config.TextColumn("Details", width="large")})
+
+st.markdown("**Promote, demote or drop an action**")
+labels = dict(zip(plan["action_id"], plan["tier"] + " · " + plan["action"], strict=True))
+CHOICES = {"priority": "Make it a priority", "backlog": "Move it to the backlog",
+           "dropped": "Drop it", "rules": "As the rules say"}
+c1, c2 = st.columns([3, 2])
+moved = c1.selectbox("Action", list(labels), key="tier_action", format_func=labels.get)
+moved = offered(moved, list(labels), list(labels)[0])
+tier_choice = c2.radio("Move", list(CHOICES), key="tier_choice", format_func=CHOICES.get,
+                       horizontal=True)
+tier_choice = offered(tier_choice, list(CHOICES), "priority")
+reason = st.text_input("Reason (kept with the plan)", max_chars=500, key="tier_reason")
+if st.button("Move", key="move_action", disabled=workshop.is_demo):
+    title = plan.set_index("action_id").loc[moved, "action"]
+    try:
+        store.set_tier(workshop.id, moved, None if tier_choice == "rules" else tier_choice,
+                       reason)
+    except StoreError as e:
+        st.error(sentence(e))
+    else:
+        where = {"priority": "to the priorities", "backlog": "to the backlog",
+                 "dropped": "out of the plan (dropped)",
+                 "rules": "back to where the rules put it"}[tier_choice]
+        flash("tier", f"Moved '{title}' {where}" + (f" (reason: {reason.strip()})"
+                                                      if reason.strip() and tier_choice != "rules"
+                                                      else "") + ".")
+        st.rerun()
+show_flash("tier")
 
 st.subheader("Impact against effort")
 st.altair_chart(charts.impact_effort(plan))
 
-if report.stop_doing:
-    st.subheader("What we will stop doing or give up")
-    for text in report.stop_doing:
-        st.text(f"• {text}")
+st.subheader("What we will stop doing")
+st.caption("Only the team's decisions are listed here and in the exports. Participants' answers "
+           "are inputs: adopt the ones the team agrees, in the team's words, with an owner.")
+for d in decisions:
+    st.text(f"• {d.text}" + (f" (owner: {d.owner})" if d.owner else ""))
+if not decisions:
+    st.info("No decision recorded yet.")
+show_flash("decisions")
+inputs = report.stop_doing_inputs
+if inputs:
+    with st.expander(f"What participants wrote ({len(inputs)} answers: inputs, not decisions)"):
+        for text in inputs:
+            st.text(f"• {text}")
+source = st.selectbox("Start from an answer", [None, *range(len(inputs))], key="decision_source",
+                      format_func=lambda i: "(write a new decision)" if i is None else
+                      (inputs[i] if len(inputs[i]) <= 90 else inputs[i][:89] + "…"))
+source = offered(source, [None, *range(len(inputs))], None)
+text = st.text_area("Decision, in the team's words", value="" if source is None else
+                    inputs[source], max_chars=2000, key=f"decision_text_{source}")
+owner = st.text_input("Owner", max_chars=200, key="decision_owner")
+if st.button("Record the decision", key="add_decision", disabled=workshop.is_demo):
+    try:
+        store.add_decision(workshop.id, text, owner, "" if source is None else inputs[source])
+    except StoreError as e:
+        st.error(sentence(e))
+    else:
+        flash("decisions", f"Recorded the decision '{text.strip()}'"
+              + (f", owner {owner.strip()}" if owner.strip() else "") + ".")
+        st.rerun()
+if decisions:
+    with st.expander("Edit or remove a decision"):
+        for d in decisions:
+            e1, e2 = st.columns([3, 1])
+            new_text = e1.text_input("Decision", value=d.text, max_chars=2000,
+                                     key=f"decision_edit_{d.id}")
+            new_owner = e2.text_input("Owner", value=d.owner, max_chars=200,
+                                      key=f"decision_owner_{d.id}")
+            b1, b2 = st.columns(2)
+            try:
+                if b1.button("Save", key=f"decision_save_{d.id}", disabled=workshop.is_demo):
+                    store.update_decision(workshop.id, d.id, new_text, new_owner)
+                    flash("decisions", f"Saved the decision '{new_text.strip()}'"
+                          + (f", owner {new_owner.strip()}" if new_owner.strip() else "") + ".")
+                    st.rerun()
+                if b2.button("Remove", key=f"decision_remove_{d.id}", disabled=workshop.is_demo):
+                    store.remove_decision(workshop.id, d.id)
+                    flash("decisions", f"Removed the decision '{d.text}'.")
+                    st.rerun()
+            except StoreError as e:
+                st.error(sentence(e))
 
 st.subheader("Excel")
-st.caption("The workbook programme owners run: summary with a chart, scores, the action plan "
-           "(filters, status list, overdue highlighting), trade-offs, anonymised responses and "
-           "how every number was computed.")
+st.caption("The workbook for the client and the programme office: summary with the priorities, "
+           "decisions and a chart; scores (agreed and computed); the action plan (filters, "
+           "status list, overdue highlighting, notes); the discussion (agreed scores, agenda, "
+           "notes); trade-offs, rankings and the say–do gap; anonymised responses; and how "
+           "every number was computed.")
 if st.button("Prepare the Excel workbook", key="prepare_xlsx"):
     st.session_state["plan_xlsx"] = workbook_bytes(report)
 if st.session_state.get("plan_xlsx"):
     st.download_button("Download the action plan (.xlsx)", st.session_state["plan_xlsx"],
-                       file_name=f"action-plan-{workshop.code}.xlsx", key="download_xlsx",
+                       file_name=deliverable_name(workshop.client_name, report.made),
+                       key="download_xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 pdf_download(store, workshop, report)  # the PDF report (app_pages/report_download.py)
 
-upload = st.file_uploader("Upload an edited workbook to bring back owners, due dates and "
-                          "statuses", type=["xlsx"], key="plan_upload")
-if upload is not None:
+upload = st.file_uploader("Upload an edited workbook to bring back owners, due dates, statuses "
+                          "and notes", type=["xlsx"], key="plan_upload")
+applied = st.session_state.get("plan_applied")
+if upload is not None and applied and applied[0] == upload.file_id:
+    # This very file was just applied: say what was saved (the plan now matches it).
+    st.success(plain(applied[1]))
+elif upload is not None:
     try:
         uploaded = read_plan(upload.getvalue(), reference, name=upload.name)  # bounded first
         changes = plan_changes(plan, uploaded)
@@ -160,27 +314,18 @@ if upload is not None:
         st.error(sentence(e))
         changes = None
     if changes == []:
-        st.info("The workbook holds no changes to owner, due date or status.")
+        st.info("The workbook holds no changes to owner, due date, status or notes.")
     elif changes:
         st.dataframe(pd.DataFrame([{"Action": c.action, "Column": c.column.capitalize(),
                                     "Now": c.old, "In the workbook": c.new} for c in changes]),
                      hide_index=True, placeholder="—")
         if st.button(f"Apply {len(changes)} change(s)", type="primary", key="apply_upload",
                      disabled=workshop.is_demo):
-            current = plan.set_index("action")
-            merged = {}
-            for c in changes:
-                row = merged.setdefault(c.action, {
-                    "action_id": current.loc[c.action, "action_id"],
-                    "owner": current.loc[c.action, "owner"],
-                    "due": current.loc[c.action, "due"],
-                    "status": current.loc[c.action, "status"],
-                    "notes": current.loc[c.action, "notes"]})
-                row[c.column] = c.new
             try:
-                store.save_plan_edits(workshop.id, list(merged.values()))
+                store.save_plan_edits(workshop.id, change_rows(plan, changes))
             except StoreError as e:
                 st.error(sentence(e))
             else:
-                st.success(f"Applied {len(changes)} change(s).")
+                st.session_state["plan_applied"] = (upload.file_id,
+                                                    describe_changes(changes, "Applied"))
                 st.rerun()

@@ -76,8 +76,9 @@ def combined_scores(scored: list[Scored], benchmarks: dict[str, Benchmark],
         table["computed_score"] = table["score"].astype(float)
         table["agreed_score"] = table["dimension"].map(mine["agreed_score"]).astype(float) \
             .where(known)
-        table["rationale"] = table["dimension"].map(mine["rationale"]).where(known) \
-            .fillna("").astype(str)
+        rationale = table["dimension"].map(mine["rationale"]).astype(object)
+        table["rationale"] = [str(r) if known_ and isinstance(r, str) else ""
+                              for r, known_ in zip(rationale, known, strict=True)]
         has = table["agreed_score"].notna().to_numpy()
         table["score"] = table["agreed_score"].where(has, table["computed_score"])
         if has.any():
