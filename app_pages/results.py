@@ -14,6 +14,7 @@ from app_pages.common import (
     sentence,
     workshop_results,
 )
+from app_pages.perception_view import perception_section
 from app_pages.report_download import pdf_download
 from assessment import charts
 from assessment.benchmarks import SYNTHETIC_LABEL, compare
@@ -155,6 +156,8 @@ if outcome.scores["score"].notna().any():
     show = st.toggle("Show names", value=False, key="show_names",
                      help="Off by default, so the discussion is about views, not people.")
     st.altair_chart(charts.respondent_heatmap(outcome.respondents, q, show))
+
+    perception_section(outcome, q)
 
     st.subheader("Discussion agenda: where the team disagrees most")
     said = outcome.comments.groupby("question", sort=False)["comment"].agg(list) \
