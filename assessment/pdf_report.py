@@ -8,9 +8,10 @@ paragraph; and the team's stop-doing decisions.
 Made with fpdf2 (the PDF) and vl-convert (the chart, from the same kind of Altair spec as the
 app's charts, rendered to PNG without a browser). The text font is DejaVu Sans, shipped in
 assessment/fonts (Bitstream Vera licence, see LICENSE-DejaVu.txt), so that any Latin, Greek,
-Cyrillic, Hebrew or Arabic text and many symbols print the same on every machine. A character
-the font lacks (CJK ideographs, for instance) is printed as U+FFFD, never dropped silently and
-never a crash. User text is plain text: nothing in it is read as markup.
+Cyrillic, Hebrew or Arabic text and many symbols print the same on every machine; right-to-left
+text is laid out by HarfBuzz (uharfbuzz). A character the font lacks (CJK ideographs, for
+instance) is printed as U+FFFD, never dropped silently and never a crash. User text is plain
+text: nothing in it is read as markup.
 """
 
 from __future__ import annotations
@@ -300,12 +301,34 @@ BOLD = FontFace(emphasis="BOLD")
 QUIET = FontFace(color=GREY)
 
 
+def _user_texts(report: PlanReport):
+    yield from (report.client, report.title, report.benchmark_line)
+    for frame, columns in ((report.scores, ("rationale",)),
+                           (report.plan, ("action", "why", "owner"))):
+        for column in columns:
+            if frame is not None and column in frame:
+                yield from frame[column].dropna().astype(str)
+    for text, owner in decisions_of(report):
+        yield text
+        yield owner
+
+
+def needs_shaping(report: PlanReport) -> bool:
+    """Whether any text of the report is written right to left (Arabic, Hebrew, ...): such
+    text is laid out by HarfBuzz (uharfbuzz), which joins Arabic letters and orders the line;
+    everything else is printed as it is, which is faster."""
+    return any(unicodedata.bidirectional(ch) in ("R", "AL", "AN")
+               for text in _user_texts(report) for ch in str(text))
+
+
 def _render(report: PlanReport, png: bytes | None, budget: Budget,
             chart_note: str = "") -> tuple[bytes, int]:
     b = budget
     reference = clean(report.reference, 80)
     made = _date_text(report.made)
     pdf = _Document(f"{reference}   ·   {made}")
+    if needs_shaping(report):
+        pdf.set_text_shaping(True)
     pdf.set_title(clean(f"Customer-centricity maturity: {report.client}", 200))
     pdf.set_creator("customer-centricity-assessment")
     pdf.set_author("")
@@ -383,7 +406,7 @@ def _render(report: PlanReport, png: bytes | None, budget: Budget,
 
     # The priorities.
     priorities, backlog, dropped = tiers(report.plan)
-    _heading(pdf, "Our priorities", room=70)
+    _heading(pdf, "Our priorities", room=70 if len(priorities) else 20)
     if len(priorities):
         _paragraph(pdf, "The few actions the leadership team carries first, each with an owner "
                         "and a date.", 8.5, colour=GREY)
