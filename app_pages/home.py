@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app_pages.common import client_address, open_store, plain, questionnaires, sentence
-from assessment.demo import DEMO_KEY, ensure_demo
+from assessment.demo import ensure_demo
 from assessment.errors import StoreError
 
 store = open_store()
@@ -48,6 +48,6 @@ if store.is_empty():
 else:
     demo = next((w for w in store.workshops() if w.is_demo), None)
     if demo is not None:
-        st.caption(f"To look around: open the demo workshop ({plain(demo.client_name)}) in the "
-                   f"facilitator area with the code **{demo.code}** and the key **{DEMO_KEY}**. "
-                   f"Its client and answers are invented.")
+        st.caption(f"To look around: sign in and open the demo workshop "
+                   f"({plain(demo.client_name)}) in the facilitator area; every consultant sees "
+                   f"it, marked as a demo. Its client and answers are invented.")

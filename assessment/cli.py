@@ -123,6 +123,31 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(run=cmd_db_upgrade)
     d = db.add_parser("current", help="print the database's revision and the latest one")
     d.set_defaults(run=cmd_db_current)
+
+    p = commands.add_parser("user", help="consultants' accounts",
+                            description="Accounts of the consultants who sign in to the app "
+                                        "(DATABASE_URL, else data/assessment.db). Passwords are "
+                                        "read from standard input when it is not a terminal, "
+                                        "else asked twice without echo.")
+    u = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = u.add_parser("add", help="a new account (--admin: every client, manages users)")
+    a.add_argument("username", metavar="USERNAME")
+    a.add_argument("--admin", action="store_true", help="an admin: sees every client")
+    a.set_defaults(run=cmd_user_add)
+    a = u.add_parser("list", help="every account, its role and whether it is disabled")
+    a.set_defaults(run=cmd_user_list)
+    a = u.add_parser("passwd", help="set a new password (ends the user's sessions)")
+    a.add_argument("username", metavar="USERNAME")
+    a.set_defaults(run=cmd_user_passwd)
+    a = u.add_parser("disable", help="refuse the account's sign-ins (ends its sessions)")
+    a.add_argument("username", metavar="USERNAME")
+    a.set_defaults(run=cmd_user_disable, disabled=True)
+    a = u.add_parser("enable", help="allow a disabled account to sign in again")
+    a.add_argument("username", metavar="USERNAME")
+    a.set_defaults(run=cmd_user_disable, disabled=False)
+    a = u.add_parser("init", help="on a database without accounts: an admin 'admin' with a "
+                                  "random password, printed once")
+    a.set_defaults(run=cmd_user_init)
     return parser
 
 
@@ -370,7 +395,7 @@ def cmd_benchmark_build(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .demo import DEMO_KEY, ensure_demo
+    from .demo import ensure_demo
     from .questionnaire import load_shipped
     from .store import Store
 
@@ -382,8 +407,8 @@ def cmd_demo(args) -> int:
     if workshop is None:
         print("the database already holds data; no demo added", file=sys.stderr)
     else:
-        print(f"demo workshop created: join code {workshop.code}, facilitator key {DEMO_KEY!r}",
-              file=sys.stderr)
+        print(f"demo workshop created (join code {workshop.code}); every consultant who signs in "
+              "sees it", file=sys.stderr)
     return 0
 
 
@@ -411,6 +436,103 @@ def cmd_db_current(args) -> int:
         store.close()
     head = head_revision()
     print(f"{current or 'empty'} (latest {head})")
+    return 0
+
+
+def _user_store():
+    from .store import Store
+
+    store = Store()
+    store.create_schema()
+    return store
+
+
+def _read_password(prompt: str = "Password") -> str:
+    """A password: one line of standard input when it is not a terminal, else typed twice."""
+    if not sys.stdin.isatty():
+        try:
+            password = sys.stdin.buffer.readline().decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            raise StoreError("the password on standard input is not UTF-8 text") from None
+        if not password:
+            raise StoreError("no password on standard input")
+        return password
+    import getpass
+
+    first = getpass.getpass(f"{prompt}: ")
+    if getpass.getpass(f"{prompt} again: ") != first:
+        raise StoreError("the two passwords differ; nothing changed")
+    return first
+
+
+def cmd_user_add(args) -> int:
+    from .store.accounts import check_new_password
+
+    password = check_new_password(_read_password())
+    store = _user_store()
+    try:
+        user = store.add_user(args.username, password, admin=args.admin)
+    finally:
+        store.close()
+    print(f"added {'admin' if user.is_admin else 'consultant'} {user.username!r}",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_user_list(args) -> int:
+    store = _user_store()
+    try:
+        everyone = store.users()
+    finally:
+        store.close()
+    if not everyone:
+        print("no accounts yet: python -m assessment user add USERNAME --admin", file=sys.stderr)
+        return 0
+    width = max(len(u.username) for u in everyone)
+    for u in everyone:
+        role = "admin" if u.is_admin else "consultant"
+        print(f"{u.username:<{width}}  {role:<10}  {'disabled' if u.disabled else 'enabled'}")
+    return 0
+
+
+def cmd_user_passwd(args) -> int:
+    from .store.accounts import check_new_password
+
+    store = _user_store()
+    try:
+        user = store.user(args.username)  # before asking: a typo should not cost a password
+        store.set_password(user.username, check_new_password(_read_password("New password")))
+    finally:
+        store.close()
+    print(f"password of {user.username!r} changed; its sessions have ended", file=sys.stderr)
+    return 0
+
+
+def cmd_user_disable(args) -> int:
+    store = _user_store()
+    try:
+        user = store.user(args.username)
+        store.set_disabled(user.username, args.disabled)
+    finally:
+        store.close()
+    print(f"{user.username!r} " + ("disabled; its sessions have ended" if args.disabled
+                                   else "enabled"), file=sys.stderr)
+    return 0
+
+
+def cmd_user_init(args) -> int:
+    store = _user_store()
+    try:
+        made = store.init_admin()
+    finally:
+        store.close()
+    if made is None:
+        return 0  # accounts exist: nothing to say on every start
+    user, password = made
+    print(f"\nFirst start: created the admin account {user.username!r} with the password\n\n"
+          f"    {password}\n\n"
+          f"It is shown only this once. Sign in with it, then change it on the Account page "
+          f"(or: python -m assessment user passwd {user.username}).\n")
     return 0
 
 

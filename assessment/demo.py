@@ -8,7 +8,6 @@ from .model import Questionnaire
 from .store import Store, Workshop
 
 DEMO_CLIENT = "DEMO · Northwind Utilities (sample data)"
-DEMO_KEY = "demo"
 DEMO_TEAM = [
     ("Alex Morgan", "executive"), ("Priya Shah", "executive"), ("Tom Becker", "executive"),
     ("Sara Lind", "manager"), ("Jon Okafor", "manager"), ("Mia Torres", "frontline"),
@@ -44,8 +43,8 @@ def create_demo(store: Store, questionnaires: dict[str, Questionnaire],
     rng = np.random.default_rng(2024)
     client = store.create_client(DEMO_CLIENT, sector="Utilities", size_band="1,000-5,000",
                                  region="UK")
-    workshop, _ = store.create_workshop(client.id, "Leadership workshop (demo)",
-                                        list(questionnaires), facilitator_key=DEMO_KEY)
+    workshop = store.create_workshop(client.id, "Leadership workshop (demo)",
+                                     list(questionnaires))
     for i, (name, role) in enumerate(DEMO_TEAM):
         person, _ = store.join(workshop.code, name, role)
         # Executives see the organisation more kindly than those closer to customers.

@@ -67,7 +67,7 @@ def new_workshop(url: str) -> str:
     store = Store(url)
     store.create_schema()
     client = store.create_client("Bench client")
-    workshop, _ = store.create_workshop(client.id, "Answer click bench", [QUESTIONNAIRE])
+    workshop = store.create_workshop(client.id, "Answer click bench", [QUESTIONNAIRE])
     store.close()
     return workshop.code
 

@@ -222,7 +222,7 @@ class AppTarget:
         if hasattr(store, "create_schema"):
             store.create_schema()
         client = store.create_client("Load test client")
-        workshop, _ = store.create_workshop(client.id, "Load test", [questionnaire])
+        workshop = store.create_workshop(client.id, "Load test", [questionnaire])
         self.workshop_id, self.code = workshop.id, workshop.code
         store.close()
 

@@ -71,7 +71,7 @@ def seed(store, people: int):
     shipped = load_shipped()
     rng = np.random.default_rng(30)
     client = store.create_client("Bench client")
-    workshop, _ = store.create_workshop(client.id, "Bench workshop", list(shipped))
+    workshop = store.create_workshop(client.id, "Bench workshop", list(shipped))
     for i in range(people):
         person, _ = store.join(workshop.code, f"Person {i}", ["executive", "manager",
                                                                "frontline"][i % 3])

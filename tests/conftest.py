@@ -146,3 +146,59 @@ def store(database_url):
     s.create_schema()
     yield s
     s.close()
+
+
+# ---------------------------------------------------------------- consultants' accounts
+
+CHEAP_SCRYPT_N = 2**4  # accounts for tests: the real cost (2^17) is checked in test_accounts
+PASSWORD = "correct horse battery"
+
+
+def add_consultant(store, username: str, admin: bool = False, password: str = PASSWORD):
+    """An account made cheaply (a low-cost scrypt hash; every check reads the cost from the
+    stored hash, so signing in works as for any account)."""
+    store.scrypt_n = CHEAP_SCRYPT_N
+    try:
+        return store.add_user(username, password, admin=admin)
+    finally:
+        del store.scrypt_n
+
+
+def sign_in_as(at, store, username: str = "ann", admin: bool = False):
+    """Put a live session of this consultant (made if needed) into an AppTest's session state,
+    as the sign-in page does; returns the user."""
+    from app_pages.common import SESSION_KEY
+    from assessment.store import StoreError
+
+    try:
+        user = store.user(username)
+    except StoreError:
+        user = add_consultant(store, username, admin)
+    at.session_state[SESSION_KEY] = store.start_session(user)
+    return user
+
+
+def give(store, user, client_id: int) -> None:
+    """Give a consultant a client, as an admin would on the Users page."""
+    import sqlalchemy as sa
+
+    from assessment.schema import client_access
+    from assessment.store import now
+
+    try:
+        with store.writer.begin() as db:
+            db.execute(client_access.insert().values(client_id=client_id, user_id=user.id,
+                                                     created_at=now()))
+    except sa.exc.IntegrityError:
+        pass  # given already
+
+
+def open_workshop_as(at, store, workshop, username: str = "ann"):
+    """Sign a consultant in who may see this workshop's client, with the workshop opened (as
+    the Facilitator page leaves it); returns the user."""
+    from app_pages.common import OPEN_KEY
+
+    user = sign_in_as(at, store, username)
+    give(store, user, workshop.client_id)
+    at.session_state[OPEN_KEY] = workshop.id
+    return user

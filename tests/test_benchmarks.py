@@ -152,7 +152,7 @@ def test_stage_percentages_over_100_are_refused(write):
 def add_clients(store, how_many, sector="Retail", value="3", closed=True, demo=False):
     for i in range(how_many):
         client = store.create_client(f"{sector} client {i}", sector=sector, region="UK")
-        workshop, _ = store.create_workshop(client.id, "Workshop", ["tradeoffs"])
+        workshop = store.create_workshop(client.id, "Workshop", ["tradeoffs"])
         person, _ = store.join(workshop.code, "Ann", "executive")
         q = SHIPPED["tradeoffs"]
         v = (int(value) + i) % 5 + 1

@@ -198,7 +198,7 @@ def test_three_participants_answer_every_questionnaire_one_on_a_phone(server, tm
     store = Store(f"sqlite:///{server.database}")
     store.create_schema()
     client = store.create_client("Acme Retail")
-    workshop, _ = store.create_workshop(client.id, "Board offsite", QUESTIONNAIRES)
+    workshop = store.create_workshop(client.id, "Board offsite", QUESTIONNAIRES)
     shots = tmp_path / "screenshots"
     shots.mkdir()
     started = time.monotonic()

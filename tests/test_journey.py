@@ -126,7 +126,7 @@ def shop(database_url, mini):
     store = Store(database_url, questionnaires={"mini": mini})
     store.create_schema()
     client = store.create_client("Acme")
-    workshop, _ = store.create_workshop(client.id, "Offsite", ["mini"])
+    workshop = store.create_workshop(client.id, "Offsite", ["mini"])
     ann, _ = store.join(workshop.code, "Ann", "executive")
     bob, _ = store.join(workshop.code, "Bob", "manager")
     yield store, workshop, ann, bob
@@ -206,7 +206,7 @@ def test_store_ranks_are_checked_whatever_rank_top_says(database_url, mini):
     store.create_schema()
     try:
         client = store.create_client("Acme")
-        workshop, _ = store.create_workshop(client.id, "Offsite", ["mini"])
+        workshop = store.create_workshop(client.id, "Offsite", ["mini"])
         ann, _ = store.join(workshop.code, "Ann", "executive")
         store.save_answers(ann.id, "mini", [("rank", "x", "1"), ("rank", "y", "3")])
         with pytest.raises(AnswerError, match="out of range 1..3"):

@@ -7,14 +7,13 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from assessment.store import Store, StoreError, check_secret, hash_secret
+from assessment.store import Store, StoreError
 
 
 @pytest.fixture
 def workshop(store):
     client = store.create_client("Acme", sector="Retail")
-    workshop, key = store.create_workshop(client.id, "Board offsite", ["commitment", "tradeoffs"])
-    return workshop, key
+    return store.create_workshop(client.id, "Board offsite", ["commitment", "tradeoffs"])
 
 
 def test_creating_the_schema_twice_keeps_the_data(store, workshop):
@@ -25,24 +24,18 @@ def test_creating_the_schema_twice_keeps_the_data(store, workshop):
     again.close()
 
 
-def test_a_workshop_gets_a_six_character_join_code_and_a_key_stored_hashed(store, workshop):
-    w, key = workshop
+def test_a_workshop_gets_a_six_character_join_code_and_no_facilitator_key(store, workshop):
+    w = workshop
     assert len(w.code) == 6 and w.code.isalnum()
     assert store.workshop_by_code(w.code.lower()) == w
-    assert store.check_facilitator_key(w.id, key)
-    assert not store.check_facilitator_key(w.id, key + "x")
+    # Accounts open workshops now; the old NOT NULL column holds a random value per workshop.
     with store.engine.connect() as db:
         stored = db.execute(sa.text("SELECT facilitator_key_hash FROM workshops")).scalar()
-    assert key not in stored and check_secret(key, stored)
-
-
-def test_secret_hashes_are_salted():
-    assert hash_secret("same") != hash_secret("same")
-    assert not check_secret("x", "not-a-hash")
+    assert len(stored) == 64 and not hasattr(store, "sign_in")
 
 
 def test_joining_gives_a_token_that_finds_the_participant_again(store, workshop):
-    w, _ = workshop
+    w = workshop
     person, token = store.join(w.code, "  Ann  ", "executive")
     assert person.name == "Ann"
     assert len(token) >= 32
@@ -59,13 +52,13 @@ def test_joining_gives_a_token_that_finds_the_participant_again(store, workshop)
     (None, "x" * 81, "executive", "limited to 80 characters"),
 ])
 def test_a_bad_join_is_refused_with_a_reason(store, workshop, code, name, role, message):
-    w, _ = workshop
+    w = workshop
     with pytest.raises(StoreError, match=message):
         store.join(code or w.code, name, role)
 
 
 def test_the_same_name_cannot_join_twice(store, workshop):
-    w, _ = workshop
+    w = workshop
     store.join(w.code, "Ann Lee", "executive")
     with pytest.raises(StoreError, match="already joined"):
         store.join(w.code, " ann lee ", "manager")
@@ -73,7 +66,7 @@ def test_the_same_name_cannot_join_twice(store, workshop):
 
 
 def test_an_answer_is_stored_once_and_replaced_when_changed(store, workshop):
-    w, _ = workshop
+    w = workshop
     person, _ = store.join(w.code, "Ann", "executive")
     store.save_answer(person.id, "commitment", "pu01", 3)
     store.save_answer(person.id, "commitment", "pu01", "4")
@@ -86,7 +79,7 @@ def test_an_answer_is_stored_once_and_replaced_when_changed(store, workshop):
 
 
 def test_participants_never_see_each_others_answers(store, workshop):
-    w, _ = workshop
+    w = workshop
     ann, _ = store.join(w.code, "Ann", "executive")
     bob, _ = store.join(w.code, "Bob", "manager")
     store.save_answer(ann.id, "commitment", "pu01", 5)
@@ -94,7 +87,7 @@ def test_participants_never_see_each_others_answers(store, workshop):
 
 
 def test_closed_workshops_refuse_new_answers_and_joins(store, workshop):
-    w, _ = workshop
+    w = workshop
     ann, _ = store.join(w.code, "Ann", "executive")
     store.set_answering_open(w.id, False)
     with pytest.raises(StoreError, match="closed"):
@@ -105,7 +98,7 @@ def test_closed_workshops_refuse_new_answers_and_joins(store, workshop):
 
 
 def test_agreed_scores_keep_history_and_show_the_latest(store, workshop):
-    w, _ = workshop
+    w = workshop
     store.record_agreed_score(w.id, "commitment", "purpose", 3.0, "First view", 2.8)
     store.record_agreed_score(w.id, "commitment", "purpose", 3.5, "After discussion", 2.8)
     latest = store.agreed_scores(w.id)
@@ -118,11 +111,11 @@ def test_agreed_scores_keep_history_and_show_the_latest(store, workshop):
 
 def test_a_rationale_is_required(store, workshop):
     with pytest.raises(StoreError, match="rationale must not be empty"):
-        store.record_agreed_score(workshop[0].id, "commitment", "purpose", 3, "  ", None)
+        store.record_agreed_score(workshop.id, "commitment", "purpose", 3, "  ", None)
 
 
 def test_twenty_threads_saving_at_once_lose_nothing(store, workshop):
-    w, _ = workshop
+    w = workshop
     people = [store.join(w.code, f"P{i}", "executive")[0] for i in range(20)]
     questions = [q.id for q in store.questionnaires["commitment"].questions
                  if q.type == "level"][:15]
@@ -155,7 +148,7 @@ def test_a_read_does_not_wait_for_a_writer_on_sqlite(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'wal.db'}")
     store.create_schema()
     client = store.create_client("Acme")
-    workshop, _ = store.create_workshop(client.id, "Offsite", ["commitment"])
+    workshop = store.create_workshop(client.id, "Offsite", ["commitment"])
     found = []
     with store.writer.begin() as db:  # a writing transaction, left open
         db.execute(sa.text("UPDATE workshops SET title = 'Renamed'"))
@@ -171,7 +164,7 @@ def test_fifty_writers_and_readers_at_once_never_see_a_locked_database(tmp_path)
     store = Store(f"sqlite:///{tmp_path / 'busy.db'}")
     store.create_schema()
     client = store.create_client("Acme")
-    workshop, _ = store.create_workshop(client.id, "Offsite", ["commitment"])
+    workshop = store.create_workshop(client.id, "Offsite", ["commitment"])
     people = [store.join(workshop.code, f"P{i}", "executive")[0] for i in range(50)]
     questions = [q.id for q in store.questionnaires["commitment"].questions
                  if q.type == "level"][:10]

@@ -24,7 +24,7 @@ from .discussion import DiscussionStore
 from .doors import DoorStore, Refused
 from .engine import current_revision, database_url, make_engine, upgrade, writer
 from .portfolio import PortfolioStore
-from .security import check_secret, hash_secret, now, token_hash
+from .security import now, token_hash
 from .workshops import (
     JOIN_ALPHABET,
     ROLES,
@@ -36,8 +36,8 @@ from .workshops import (
 
 __all__ = ["JOIN_ALPHABET", "AccountStore", "Forbidden", "User",
            "MAX_COMMENT", "MAX_NAME", "MAX_TEXT", "ROLES", "Client",
-           "Participant", "Refused", "Store", "StoreError", "Workshop", "check_secret",
-           "database_url", "hash_secret", "make_engine", "now", "token_hash"]
+           "Participant", "Refused", "Store", "StoreError", "Workshop",
+           "database_url", "make_engine", "now", "token_hash"]
 
 
 class Store(WorkshopStore, DoorStore, AnswerStore, CommentStore, DiscussionStore, DecisionStore,

@@ -91,6 +91,10 @@ def check_new_password(password: str) -> str:
 class AccountStore:
     """Users, sessions and client access (part of Store)."""
 
+    # scrypt's cost for new hashes; each stored hash keeps its own, so a test store may lower it
+    # to make accounts cheaply without changing how any password is checked.
+    scrypt_n = SCRYPT_N
+
     # ---------------------------------------------------------------- users
 
     @staticmethod
@@ -102,7 +106,7 @@ class AccountStore:
         username = clean_name(username, "username", 80)
         if any(c.isspace() for c in username):
             raise StoreError(f"a username has no spaces: {username!r}")
-        hashed = hash_password(check_new_password(password))
+        hashed = hash_password(check_new_password(password), n=self.scrypt_n)
         stamp = now()
         try:
             with self.writer.begin() as db:
@@ -124,6 +128,21 @@ class AccountStore:
             raise StoreError(f"the username {username!r} is taken") from None
         return User(uid, username, admin)
 
+    def has_users(self) -> bool:
+        with self.engine.connect() as db:
+            return db.execute(sa.select(users.c.id).limit(1)).first() is not None
+
+    def init_admin(self, username: str = "admin") -> tuple[User, str] | None:
+        """On a database without any account: an admin with a random password, returned once
+        (there is never a default password). None when an account exists already."""
+        if self.has_users():
+            return None
+        password = secrets.token_urlsafe(15)  # 20 characters, 120 random bits
+        try:
+            return self.add_user(username, password, admin=True), password
+        except StoreError:
+            return None  # another process made it first
+
     def users(self) -> list[User]:
         with self.engine.connect() as db:
             rows = db.execute(sa.select(users).order_by(users.c.username_key)).mappings().all()
@@ -140,16 +159,32 @@ class AccountStore:
     def set_password(self, username: str, password: str) -> None:
         """A new password; every session of the user ends."""
         user = self.user(username)
-        hashed = hash_password(check_new_password(password))
+        hashed = hash_password(check_new_password(password), n=self.scrypt_n)
         with self.writer.begin() as db:
             db.execute(users.update().where(users.c.id == user.id).values(
                 password_hash=hashed, password_changed_at=now()))
             self._end_sessions(db, user.id)
 
+    def change_password(self, user: User, current: str, new: str, address: str = "") -> None:
+        """A user's own change: the current password first (through the guarded door), then
+        the new one; every session of the user ends (the page starts a new one)."""
+        check_new_password(new)
+        if self.authenticate(user.username, current, address) is None:
+            raise StoreError("the current password is not right")
+        self.set_password(user.username, new)
+
     def set_disabled(self, username: str, disabled: bool = True) -> None:
-        """Disable (or enable again) an account; disabling ends its sessions at once."""
+        """Disable (or enable again) an account; disabling ends its sessions at once. The last
+        enabled admin cannot be disabled (nobody could manage the accounts then)."""
         user = self.user(username)
         with self.writer.begin() as db:
+            if disabled and user.is_admin:
+                admins = db.execute(sa.select(sa.func.count()).select_from(users).where(
+                    users.c.is_admin.is_(True), users.c.disabled.is_(False),
+                    users.c.id != user.id)).scalar()
+                if not admins:
+                    raise StoreError(f"{user.username!r} is the last admin: add another admin "
+                                     "before disabling this one")
             db.execute(users.update().where(users.c.id == user.id).values(disabled=disabled))
             if disabled:
                 self._end_sessions(db, user.id)
@@ -176,6 +211,19 @@ class AccountStore:
             return self._user(row)
         self._fail("password", subjects)
         return None
+
+    def identity_user(self, email: str | None, verified: bool | None = None) -> User | None:
+        """The account an identity provider's sign-in (OIDC, st.login) opens: the enabled
+        account whose username is the email address, created by an admin beforehand. An email
+        the provider says is not verified opens nothing."""
+        if not email or not isinstance(email, str) or verified is False or len(email) > 80:
+            return None
+        with self.engine.connect() as db:
+            row = db.execute(sa.select(users).where(
+                users.c.username_key == username_key(email.strip()))).mappings().first()
+        if row is None or row["disabled"]:
+            return None
+        return self._user(row)
 
     def start_session(self, user: User) -> str:
         """A new session for a signed-in user; returns its token (the browser keeps it)."""
@@ -253,7 +301,7 @@ class AccountStore:
         """A client this user may see (Forbidden otherwise, whether it exists or not)."""
         with self.engine.connect() as db:
             row = db.execute(sa.select(clients).where(
-                clients.c.id == _int(client_id), self._visible(user))).mappings().first()
+                clients.c.id == _int(client_id, "client"), self._visible(user))).mappings().first()
         if row is None:
             raise Forbidden("client")
         return Client(row["id"], row["name"], row["sector"], row["size_band"], row["region"],
@@ -263,19 +311,29 @@ class AccountStore:
         """A workshop of a client this user may see (Forbidden otherwise)."""
         with self.engine.connect() as db:
             row = db.execute(self._workshops_query().where(
-                workshops.c.id == _int(workshop_id), self._visible(user))).mappings().first()
+                workshops.c.id == _int(workshop_id, "workshop"), self._visible(user))).mappings().first()
         if row is None:
             raise Forbidden("workshop")
         return self._workshop(row)
 
     def workshops_of(self, user: User, client_id: int) -> list[Workshop]:
         """A visible client's workshops, newest first."""
-        self.client_for(user, client_id)
+        client = self.client_for(user, client_id)
         with self.engine.connect() as db:
             rows = db.execute(self._workshops_query().where(
-                workshops.c.client_id == client_id).order_by(
+                workshops.c.client_id == client.id).order_by(
                 workshops.c.created_at.desc(), workshops.c.id.desc())).mappings().all()
         return [self._workshop(r) for r in rows]
+
+    def create_workshop_for(self, user: User, client_id: int, title: str,
+                            questionnaire_ids: list[str] | tuple[str, ...], address: str = ""
+                            ) -> Workshop:
+        """A new workshop for a client this user may see (not the read-only demo)."""
+        client = self.client_for(user, client_id)
+        if client.is_demo:
+            raise StoreError("the demo client is read-only: choose or create a client of your "
+                             "own")
+        return self.create_workshop(client.id, title, questionnaire_ids, address=address)
 
     def create_client_for(self, user: User, name: str, sector: str = "", size_band: str = "",
                           region: str = "") -> Client:
@@ -323,13 +381,14 @@ def _aware(stamp):
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
 
 
-def _int(value) -> int:
+def _int(value, what: str) -> int:
+    """An id as a number, or Forbidden with the same message as for someone else's."""
     try:
         number = int(value)
     except (TypeError, ValueError, OverflowError):
-        raise Forbidden("record") from None
+        raise Forbidden(what) from None
     if not 0 < number < 2**31:  # beyond any id; PostgreSQL would refuse to compare it
-        raise Forbidden("record")
+        raise Forbidden(what)
     return number
 
 

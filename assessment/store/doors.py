@@ -1,5 +1,5 @@
-"""Guarded doors: failed attempts at a join code or a facilitator key, counted per subject
-(client address, workshop) in the database so that every app process sees them."""
+"""Guarded doors: failed attempts at a join code or a password, counted per subject (client
+address, username) in the database so that every app process sees them."""
 
 from __future__ import annotations
 

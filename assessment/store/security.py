@@ -1,34 +1,15 @@
-"""Secrets and guarded doors: hashed keys, participant tokens, and slowing down guessers."""
+"""Guarded doors and tokens: participant and session tokens, and slowing down guessers."""
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 
 def now() -> datetime:
     return datetime.now(UTC)
-
-
-def hash_secret(secret: str, salt: bytes | None = None) -> str:
-    """scrypt hash of a facilitator key, stored as salt$hash (hex)."""
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(secret.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
-    return f"{salt.hex()}${digest.hex()}"
-
-
-def check_secret(secret: str, stored: str) -> bool:
-    """Compare a key with its stored scrypt hash in constant time."""
-    try:
-        salt_hex, _ = stored.split("$", 1)
-        expected = hash_secret(secret, bytes.fromhex(salt_hex))
-    except ValueError:
-        return False
-    return hmac.compare_digest(expected, stored)
 
 
 def token_hash(token: str) -> str:
@@ -68,13 +49,9 @@ class DoorPolicy:
 
 # Join codes are 6 of 32 characters (about 10^9): at 30 guesses per 15 minutes per address,
 # finding one open workshop among a hundred takes ten years. The join door is lenient because a
-# whole room may share one address (the venue's Wi-Fi) and people mistype codes. A workshop's own
-# key door locks later than an address's, since anyone holding the join code could lock its
-# facilitator out.
+# whole room may share one address (the venue's Wi-Fi) and people mistype codes.
 DOORS = {
     ("join", "address"): DoorPolicy(free=10, lock=30),
-    ("key", "address"): DoorPolicy(),
-    ("key", "workshop"): DoorPolicy(lock=20),
     # Consultants' passwords: 5 free failures per username, then 1 s more wait per failure (at
     # most 5 s); from 10 failures the account is refused for 15 minutes after the last one,
     # even with the right password. An address (one office may share one) locks at 30.

@@ -13,14 +13,7 @@ from assessment.schema import MAX_NAME, attempts, clients, participants, worksho
 from assessment.text import clean_name, clean_text, name_key
 
 from .doors import Refused
-from .security import (
-    check_secret,
-    hash_secret,
-    max_participants,
-    now,
-    token_hash,
-    workshops_per_hour,
-)
+from .security import max_participants, now, token_hash, workshops_per_hour
 
 ROLES = ("executive", "manager", "frontline", "other")
 JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread aloud
@@ -88,9 +81,9 @@ class WorkshopStore:
 
     def create_workshop(self, client_id: int, title: str,
                         questionnaire_ids: list[str] | tuple[str, ...],
-                        facilitator_key: str | None = None,
-                        address: str = "") -> tuple[Workshop, str]:
-        """A new workshop with a fresh join code; returns it and the facilitator key (shown once).
+                        address: str = "") -> Workshop:
+        """A new workshop with a fresh join code. Who may open it follows from its client
+        (client_access): pages create workshops through create_workshop_for.
 
         One client address may create WORKSHOPS_PER_HOUR workshops an hour (default 10).
         """
@@ -107,7 +100,6 @@ class WorkshopStore:
             if len(made) >= workshops_per_hour():
                 raise Refused(f"{workshops_per_hour()} workshops an hour can be created from "
                               f"one address: try again later", timedelta(hours=1))
-        key = facilitator_key or secrets.token_urlsafe(12)
         for _ in range(20):
             code = "".join(secrets.choice(JOIN_ALPHABET) for _ in range(6))
             try:
@@ -115,12 +107,15 @@ class WorkshopStore:
                     wid = db.execute(workshops.insert().values(
                         client_id=client_id, title=title, code=code,
                         questionnaires=",".join(questionnaire_ids),
-                        facilitator_key_hash=hash_secret(key), created_at=now(),
+                        # Facilitator keys are gone (accounts open workshops); the column
+                        # is NOT NULL in older databases, so it holds a random value that
+                        # no key matches.
+                        facilitator_key_hash=secrets.token_hex(32), created_at=now(),
                     )).inserted_primary_key[0]
                     if address:  # counted like a failure, to cap creations per address
                         db.execute(attempts.insert().values(
                             door="create", subject=f"address:{address}", created_at=now()))
-                return self.workshop(wid), key
+                return self.workshop(wid)
             except sa.exc.IntegrityError as e:
                 if "client" in str(e.orig).lower() and "foreign" in str(e.orig).lower():
                     raise StoreError(f"no client with id {client_id}") from None
@@ -192,25 +187,6 @@ class WorkshopStore:
             if questionnaire_id in workshop.questionnaire_ids:
                 latest.setdefault(workshop.client_id, workshop)
         return list(latest.values())
-
-    def check_facilitator_key(self, workshop_id: int, key: str) -> bool:
-        with self.engine.connect() as db:
-            stored = db.execute(sa.select(workshops.c.facilitator_key_hash).where(
-                workshops.c.id == workshop_id)).scalar()
-        return bool(stored) and check_secret(key or "", stored)
-
-    def sign_in(self, code: str, key: str, address: str = "") -> Workshop | None:
-        """The workshop that this code and facilitator key open, or None. Failures are slowed
-        down, then refused for a while, per client address and per workshop."""
-        workshop = self.workshop_by_code(code)
-        subjects = {"address": address or "unknown"}
-        if workshop is not None:
-            subjects["workshop"] = str(workshop.id)
-        self._guard("key", subjects)
-        if workshop is not None and self.check_facilitator_key(workshop.id, key):
-            return workshop
-        self._fail("key", subjects)
-        return None
 
     def _writable(self, db, workshop_id: int) -> None:
         """Refuse changes to a workshop that does not exist or belongs to the demo client."""
