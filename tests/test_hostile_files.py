@@ -30,7 +30,7 @@ from test_planning import DIMENSIONS, LIBRARY, SHIPPED
 from assessment import cli
 from assessment import export as export_module
 from assessment.actions import load_actions
-from assessment.export import WorkbookError, read_plan, save_workbook, workbook_bytes
+from assessment.export import SHEETS, WorkbookError, read_plan, save_workbook, workbook_bytes
 from assessment.report import build_report, score_file
 from assessment.responses import ResponsesError, load_answers, parse_answers
 from assessment.uploads import CSV, UPLOAD, WORKBOOK, UploadError, check_csv, check_xlsx
@@ -425,7 +425,7 @@ def test_an_exported_plan_passes_the_upload_checks_and_comes_back(plan_report):
     report = plan_report()
     data = workbook_bytes(report)
     facts = check_xlsx(data, "plan.xlsx", UPLOAD)
-    assert facts.sheets == 6 and len(facts.worksheets) == 6
+    assert facts.sheets == len(SHEETS) and len(facts.worksheets) == len(SHEETS)
     assert {f.columns for f in facts.worksheets} <= set(range(1, 51))
     back = read_plan(data, REFERENCE, name="plan.xlsx")
     assert list(back["action"]) == list(report.plan["action"])
