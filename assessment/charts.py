@@ -169,7 +169,13 @@ def report_scores(scores: pd.DataFrame, questionnaire: Questionnaire) -> alt.Lay
         "median": (data["benchmark_median"] if "benchmark_median" in data
                    else pd.Series(float("nan"), index=data.index)).astype(float),
     })
-    data["label"] = data["score"].map(lambda v: "" if v != v else f"{v:.2f}")
+    agreed = (data["computed"] - data["score"]).abs() >= 0.005
+    data["label"] = [("" if v != v else f"{v:g} agreed" if a else f"{v:.2f}")
+                     for v, a in zip(data["score"], agreed, strict=True)]
+    data["inside"] = (data["score"] - low) >= 0.9  # room for the value inside the bar
+    data["computed_label"] = [f"computed {v:.2f}" if a else ""
+                              for v, a in zip(data["computed"], agreed, strict=True)]
+    data["label_at"] = data[["score", "computed"]].max(axis=1)
     scale = alt.Scale(domain=[low, high], nice=False)
     y = alt.Y("name:N", title=None, sort=list(dict.fromkeys(data["name"])),
               axis=alt.Axis(labelLimit=230, labelFontSize=11))
@@ -191,11 +197,18 @@ def report_scores(scores: pd.DataFrame, questionnaire: Questionnaire) -> alt.Lay
     base = alt.Chart(data).encode(y=y)
     bars = base.mark_bar(color="#1f4e79", height=14, clip=True).encode(
         x=alt.X("score:Q", scale=scale), x2=alt.datum(low))
-    values = base.mark_text(align="left", dx=4, fontSize=10, color="#1f2d3d").encode(
-        x="score:Q", text="label:N")
+    # The value inside the end of the bar (after it, for a short bar); the computed score,
+    # where the team agreed another, as a red diamond with its value beyond both.
+    inside = base.transform_filter("datum.inside").mark_text(
+        align="right", dx=-5, fontSize=10, color="white").encode(x="score:Q", text="label:N")
+    outside = base.transform_filter("!datum.inside").mark_text(
+        align="left", dx=4, fontSize=10, color="#1f2d3d").encode(x="score:Q", text="label:N")
     computed = base.transform_filter("abs(datum.computed - datum.score) >= 0.005").mark_point(
         shape="diamond", filled=True, size=70, color="#c0392b").encode(x="computed:Q")
+    computed_label = base.mark_text(align="left", dx=8, fontSize=9, color="#c0392b").encode(
+        x="label_at:Q", text="computed_label:N")
     median = base.transform_filter("isValid(datum.median)").mark_tick(
         color="#e67e22", thickness=3, size=20).encode(x="median:Q")
-    return alt.layer(band, *names, bars, values, computed, median).properties(
+    return alt.layer(band, *names, bars, inside, outside, computed, computed_label,
+                     median).properties(
         width=430, height=max(120, 24 * len(data)))

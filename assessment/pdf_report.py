@@ -156,6 +156,7 @@ class ScoreLine:
     level: str
     rationale: str
     overall: bool
+    median: float | None = None  # the benchmark's, when one was chosen
 
 
 def score_lines(report: PlanReport) -> list[ScoreLine]:
@@ -173,7 +174,8 @@ def score_lines(report: PlanReport) -> list[ScoreLine]:
             questionnaire=str(row.get("title") or row.get("questionnaire") or ""),
             score=score, computed=computed, agreed=agreed, level=str(row.get("level") or ""),
             rationale=str(row.get("rationale") or "") if agreed is not None else "",
-            overall=row.get("dimension") == "overall"))
+            overall=row.get("dimension") == "overall",
+            median=_number(row.get("benchmark_median"))))
     return lines
 
 
@@ -343,7 +345,9 @@ def _render(report: PlanReport, png: bytes | None, budget: Budget,
     facts = [clean(report.title, b.title), made,
              f"{people} participant{'' if people == 1 else 's'}"]
     _paragraph(pdf, "   ·   ".join(f for f in facts if f), 10, colour=GREY, height=5.5)
-    benchmark = clean(report.benchmark_line, b.text)
+    benchmark = clean(report.benchmark_line, min(b.text, 240))
+    if benchmark.endswith("…"):
+        benchmark += " (its full source is in the workbook's Method sheet)"
     _paragraph(pdf, f"Benchmark: {benchmark}" if benchmark else
                "Benchmark: none chosen; each dimension aims one level up.", 8.5, colour=GREY)
 
@@ -355,6 +359,7 @@ def _render(report: PlanReport, png: bytes | None, budget: Budget,
             f"{clean(s.questionnaire, 60)} {score_text(s.score)} ({clean(s.level, 30)})"
             for s in overall), 9.5, True)
 
+    median_any = any(s.median is not None for s in lines if not s.overall)
     # Where we stand: the chart.
     _heading(pdf, "Where we stand", room=60)
     if png is not None and b.chart:
@@ -372,8 +377,6 @@ def _render(report: PlanReport, png: bytes | None, budget: Budget,
         pdf.image(io.BytesIO(png), x=pdf.l_margin, w=width, h=height or 0)
         agreed_any = any(s.agreed is not None and s.computed is not None
                          and abs(s.agreed - s.computed) >= 0.005 for s in lines)
-        median_any = "benchmark_median" in report.scores and \
-            report.scores["benchmark_median"].notna().any()
         legend = ["Bars: the team's score per dimension (the agreed score where the team "
                   "recorded one), over the maturity levels."]
         if agreed_any:
@@ -401,8 +404,13 @@ def _render(report: PlanReport, png: bytes | None, budget: Budget,
             why = clean(s.rationale, b.text) if s.agreed is not None else \
                 "computed from the answers"
             rows.append(((clean(s.name, b.title), BOLD), score, clean(s.level, 30),
+                         *([score_text(s.median)] if median_any else []),
                          (why, QUIET) if s.agreed is None else why))
-        _table(pdf, (52, 26, 28, 74), ("Dimension", "Score", "Level", "Rationale"), rows)
+        if median_any:
+            _table(pdf, (48, 26, 26, 22, 58),
+                   ("Dimension", "Score", "Level", "Benchmark median", "Rationale"), rows)
+        else:
+            _table(pdf, (52, 26, 28, 74), ("Dimension", "Score", "Level", "Rationale"), rows)
 
     # The priorities.
     priorities, backlog, dropped = tiers(report.plan)
