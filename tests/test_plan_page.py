@@ -56,7 +56,11 @@ def test_the_default_plan_shows_at_most_five_priorities_and_the_rest_as_backlog(
     metrics = {m.label: int(m.value) for m in at.metric}
     assert 3 <= metrics["Priorities"] <= PRIORITY_MAX
     assert metrics["Priorities"] + metrics["Backlog"] == metrics["Actions"]
-    assert "The workbook holds no changes" not in texts(at)
+    shown = texts(at)
+    assert "The workbook holds no changes" not in shown
+    assert "What we will stop doing" in shown and "No decision recorded yet." in shown
+    # participants' answers are listed as inputs for the facilitator, not as decisions
+    assert "• Stop measuring call handling time as the main target." in shown
 
 
 def test_a_move_with_its_reason_is_kept_across_a_reload_and_a_new_store(db, finished, tmp_path):
