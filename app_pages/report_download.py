@@ -6,33 +6,19 @@ thread), never on a rerun: a page shows the button at the cost of nothing.
 
 from __future__ import annotations
 
-import inspect
 import logging
-import re
-import unicodedata
 from datetime import date
 
 import streamlit as st
 
 from app_pages.common import action_library, benchmarks, questionnaires
-from assessment.export import PlanReport
+from assessment.export import PlanReport, deliverable_name
 from assessment.pdf_report import error_pdf, pdf_bytes
 from assessment.report import Scored, build_report
 from assessment.store import Store, Workshop
 from assessment.workshop import results
 
 log = logging.getLogger(__name__)
-
-
-def report_file_name(client: str, made: date) -> str:
-    """`<client>-<yyyy-mm-dd>-report.pdf`, safe characters only, as the workbook is named."""
-    try:
-        from assessment.export import deliverable_name
-    except ImportError:  # before issue 10's workbook naming: the same rule, here
-        slug = re.sub(r"[^A-Za-z0-9]+", "-", unicodedata.normalize("NFKD", str(client or ""))
-                      .encode("ascii", "ignore").decode()).strip("-")[:60].strip("-")
-        return f"{slug or 'client'}-{made:%Y-%m-%d}-report.pdf"
-    return deliverable_name(client, made, "report", "pdf")
 
 
 def workshop_report(store: Store, workshop: Workshop, shipped: dict, library,
@@ -45,19 +31,12 @@ def workshop_report(store: Store, workshop: Workshop, shipped: dict, library,
         if qid in shipped:
             outcome = results(store.answer_frame(workshop.id, qid), shipped[qid])
             scored.append(Scored(shipped[qid], outcome.answers, outcome.scores))
-    extra = {}
-    # Agreed scores, notes and decisions drive the report where this version's build_report
-    # takes them (issue 10, items 1-3).
-    accepted = inspect.signature(build_report).parameters
-    for name, read in (("agreed", "agreed_scores"), ("notes", "notes"),
-                       ("decisions", "decisions")):
-        if name in accepted and hasattr(store, read):
-            extra[name] = getattr(store, read)(workshop.id)
     report, _ = build_report(
         scored, library, reference=f"workshop {workshop.id} ({workshop.code})",
         client=workshop.client_name, title=workshop.title,
         benchmarks=chosen_benchmarks or {}, targets=store.targets(workshop.id),
-        edits=store.plan_edits(workshop.id), **extra)
+        edits=store.plan_edits(workshop.id), agreed=store.agreed_scores(workshop.id),
+        notes=store.notes(workshop.id), decisions=store.decisions(workshop.id))
     return report
 
 
@@ -92,7 +71,8 @@ def pdf_download(store: Store, workshop: Workshop, report: PlanReport | None = N
             return error_pdf(f"The report could not be made ({type(e).__name__}). Please try "
                              f"again, or write it from the command line.")
 
-    name = report_file_name(workshop.client_name, report.made if report else date.today())
+    name = deliverable_name(workshop.client_name, report.made if report else date.today(),
+                            "report", "pdf")
     st.download_button("Download the report (PDF)", make, file_name=name,
                        mime="application/pdf", key=key, on_click="ignore",
                        help="One to three A4 pages for the client: scores against the levels, "

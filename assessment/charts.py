@@ -158,14 +158,13 @@ def report_scores(scores: pd.DataFrame, questionnaire: Questionnaire) -> alt.Lay
     """For the printed report: each dimension's score (the one the plan uses) as a bar over the
     maturity levels shaded as bands, the computed score marked where the team agreed another,
     and the benchmark median where one was chosen. `scores` is a report's scores frame (name,
-    score, optional computed_score and benchmark_median), dimension rows in report order."""
+    score, computed_score, and benchmark_median when a benchmark was chosen)."""
     low, high = questionnaire.scale.min, questionnaire.scale.max
     data = scores[scores["dimension"] != "overall"].reset_index(drop=True)
     data = pd.DataFrame({
         "name": data["name"].astype(str),
         "score": data["score"].astype(float).round(2),
-        "computed": (data["computed_score"] if "computed_score" in data else data["score"])
-        .astype(float).round(2),
+        "computed": data["computed_score"].astype(float).round(2),
         "median": (data["benchmark_median"] if "benchmark_median" in data
                    else pd.Series(float("nan"), index=data.index)).astype(float),
     })

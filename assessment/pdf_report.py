@@ -162,39 +162,31 @@ class ScoreLine:
 def score_lines(report: PlanReport) -> list[ScoreLine]:
     """One line per dimension and per questionnaire overall, in the report's order."""
     frame = report.scores
-    if frame is None or len(frame) == 0:
+    if len(frame) == 0:
         return []
     lines = []
     for row in frame.to_dict("records"):
-        score = _number(row.get("score"))
-        computed = _number(row.get("computed_score", row.get("score")))
-        agreed = _number(row.get("agreed_score"))
+        agreed = _number(row["agreed_score"])
         lines.append(ScoreLine(
-            name=str(row.get("name") or row.get("dimension") or ""),
-            questionnaire=str(row.get("title") or row.get("questionnaire") or ""),
-            score=score, computed=computed, agreed=agreed, level=str(row.get("level") or ""),
-            rationale=str(row.get("rationale") or "") if agreed is not None else "",
-            overall=row.get("dimension") == "overall",
-            median=_number(row.get("benchmark_median"))))
+            name=str(row["name"]), questionnaire=str(row["title"]),
+            score=_number(row["score"]), computed=_number(row["computed_score"]),
+            agreed=agreed, level=str(row["level"] or ""),
+            rationale=str(row["rationale"] or "") if agreed is not None else "",
+            overall=row["dimension"] == "overall",
+            median=_number(row.get("benchmark_median"))))  # only when a benchmark was chosen
     return lines
 
 
 def tiers(plan: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The plan's priorities, backlog and dropped actions, each in priority order."""
-    if plan is None or len(plan) == 0:
-        empty = pd.DataFrame(columns=["action"])
-        return empty, empty, empty
-    plan = plan.sort_values("priority", kind="stable") if "priority" in plan else plan
-    if "tier" not in plan:  # a plan without tiers: its first five actions lead
-        return plan.head(5), plan.iloc[5:], plan.iloc[0:0]
+    plan = plan.sort_values("priority", kind="stable")
     tier = plan["tier"].astype(str)
     return plan[tier == "Priority"], plan[tier == "Backlog"], plan[tier == "Dropped"]
 
 
 def decisions_of(report: PlanReport) -> list[tuple[str, str]]:
     """The team's stop-doing decisions as (text, owner); raw answers are not decisions."""
-    return [(str(getattr(d, "text", d) or ""), str(getattr(d, "owner", "") or ""))
-            for d in (getattr(report, "decisions", None) or [])]
+    return [(str(d.text or ""), str(d.owner or "")) for d in report.decisions]
 
 
 # ---------------------------------------------------------------- the chart
@@ -308,8 +300,7 @@ def _user_texts(report: PlanReport):
     for frame, columns in ((report.scores, ("rationale",)),
                            (report.plan, ("action", "why", "owner"))):
         for column in columns:
-            if frame is not None and column in frame:
-                yield from frame[column].dropna().astype(str)
+            yield from frame[column].dropna().astype(str)
     for text, owner in decisions_of(report):
         yield text
         yield owner
