@@ -1,4 +1,4 @@
-"""What the pages share: the store, the questionnaires, and the facilitator's sign-in."""
+"""What the pages share: the store, the questionnaires, and the consultant's sign-in."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import streamlit as st
 from assessment.actions import load_actions
 from assessment.benchmarks import load_shipped_benchmarks
 from assessment.questionnaire import load_shipped
-from assessment.store import Store, User, Workshop, database_url
+from assessment.store import Forbidden, Store, User, Workshop, database_url
 from assessment.workshop import Results, results
 
 
@@ -50,11 +50,90 @@ def action_library():
 
 
 SESSION_KEY = "account_session"  # the session token of the signed-in consultant
+OPEN_KEY = "open_workshop"  # the id of the workshop the consultant has opened
+COOKIE = "cc_session"  # the browser keeps the session token here, so that a reload keeps it
+SIGN_IN_PAGE = "app_pages/signin.py"
+FACILITATOR_PAGE = "app_pages/facilitator.py"
+_COOKIE_READ = "account_cookie_read"  # the cookie is looked at once per browser session
+_COOKIE_WRITTEN = "account_cookie_written"  # this session has put a token into the cookie
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,100}")  # what store.start_session hands out
+
+
+def oidc_enabled() -> bool:
+    """Whether sign-in goes through an identity provider (st.login): an [auth] section in
+    .streamlit/secrets.toml. Passwords are not offered then."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file at all
+        return False
+
+
+def _cookie_token() -> str | None:
+    """The session token the browser sent with this session's websocket handshake."""
+    try:
+        token = st.context.cookies.get(COOKIE)
+    except Exception:  # noqa: BLE001 - outside a browser session (AppTest) there are none
+        return None
+    return token if isinstance(token, str) and _TOKEN.fullmatch(token) else None
 
 
 def signed_in_user(store: Store) -> User | None:
-    """The consultant signed in on this browser session, if any (a live server-side session)."""
-    return store.session_user(st.session_state.get(SESSION_KEY))
+    """The consultant signed in on this browser session, if any: a live server-side session
+    (from this session's state, else from the cookie a reload brings back), or with OIDC the
+    account named by the provider's email address. Checked against the store on every run, so
+    a sign-out, a password change or a disabled account takes effect at once."""
+    if oidc_enabled():
+        if not getattr(st.user, "is_logged_in", False):
+            return None
+        return store.identity_user(st.user.get("email"), st.user.get("email_verified"))
+    if SESSION_KEY not in st.session_state and not st.session_state.get(_COOKIE_READ):
+        st.session_state[_COOKIE_READ] = True
+        cookie = _cookie_token()
+        if cookie:
+            st.session_state[SESSION_KEY] = cookie
+    token = st.session_state.get(SESSION_KEY)
+    if token is None:
+        return None
+    user = store.session_user(token)
+    if user is None:  # ended, expired, or its user disabled: forget it (the cookie goes too)
+        st.session_state.pop(SESSION_KEY, None)
+        st.session_state.pop(OPEN_KEY, None)
+    return user
+
+
+def sync_cookie() -> None:
+    """Keep the browser's cookie in step with this session: the token after a sign-in, removed
+    after a sign-out or when the session it held has ended.
+
+    Streamlit cannot set cookies, so a script in the page does it (SameSite=Strict, Path=/,
+    Secure on https, for as long as a session can live); the server reads it from the websocket
+    handshake (st.context.cookies) when a reload starts a new session. The element is emitted on
+    every run while the cookie differs from what the browser sent, so that no rerun can drop it
+    before it ran; unchanged, it is not run again. It is hidden and takes no space.
+    """
+    from assessment.store.accounts import SESSION_LIFETIME
+
+    want = st.session_state.get(SESSION_KEY)
+    want = want if isinstance(want, str) and _TOKEN.fullmatch(want) else None
+    sent = _cookie_token()
+    if want:
+        st.session_state[_COOKIE_WRITTEN] = True
+    if want == sent or (want is None and sent is None
+                        and not st.session_state.get(_COOKIE_WRITTEN)):
+        return
+    age = int(SESSION_LIFETIME.total_seconds()) if want else 0
+    script = ("<script>(function(){var secure=location.protocol==='https:'?'; Secure':'';"
+              f"document.cookie='{COOKIE}={want or ''}; Max-Age={age}; Path=/; "
+              "SameSite=Strict'+secure;})();</script>")
+    st.html("<style>.st-key-account_cookie{display:none}</style>")
+    with st.container(key="account_cookie"):
+        st.html(script, unsafe_allow_javascript=True)
+
+
+def sign_in_prompt(message: str = "This page is for consultants. Sign in first.") -> None:
+    """What anyone not signed in sees on a consultant's page: no client, no workshop."""
+    st.info(message)
+    st.page_link(SIGN_IN_PAGE, label="Sign in", icon=":material/login:")
 
 
 def consultant_page(store: Store, title: str) -> User:
@@ -63,17 +142,57 @@ def consultant_page(store: Store, title: str) -> User:
     user = signed_in_user(store)
     st.title(title)
     if user is None:
-        st.info("This page is for consultants. Sign in first.")
+        sign_in_prompt()
         st.stop()
     return user
 
 
-def signed_in_workshop(store: Store) -> Workshop | None:
-    """The workshop this browser session has opened with its facilitator key, if any."""
-    wid = st.session_state.get("facilitator_workshop")
+def start_session(store: Store, user: User) -> None:
+    """Sign this browser session in (the cookie follows on the next run)."""
+    st.session_state[SESSION_KEY] = store.start_session(user)
+    st.session_state[_COOKIE_READ] = True
+
+
+def sign_out(store: Store) -> None:
+    """End the session in the store (it can never be used again) and forget it here; the next
+    run removes the cookie."""
+    store.end_session(st.session_state.pop(SESSION_KEY, None))
+    close_workshop()
+    st.session_state[_COOKIE_READ] = True  # the cookie still sent holds the ended session
+    if oidc_enabled() and getattr(st.user, "is_logged_in", False):
+        st.logout()
+
+
+def open_workshop(workshop_id: int) -> None:
+    """Remember the workshop the consultant opened (checked again on every run)."""
+    st.session_state[OPEN_KEY] = workshop_id
+
+
+def close_workshop() -> None:
+    st.session_state.pop(OPEN_KEY, None)
+    if "workshop" in st.query_params:
+        del st.query_params["workshop"]
+
+
+def opened_workshop(store: Store, user: User) -> Workshop | None:
+    """The workshop this consultant opened, checked on every run against who may see it: an id
+    forged into the session state or the address (?workshop=ID, which lets a reload reopen it)
+    gets the same refusal as someone else's workshop, never its data."""
+    wid = st.session_state.get(OPEN_KEY)
+    if wid is None:
+        wid = st.query_params.get("workshop")
     if wid is None:
         return None
-    return store.workshop(wid)
+    try:
+        workshop = store.workshop_for(user, wid)
+    except Forbidden as e:
+        close_workshop()
+        st.error(sentence(e))
+        return None
+    st.session_state[OPEN_KEY] = workshop.id
+    if st.query_params.get("workshop") != str(workshop.id):
+        st.query_params["workshop"] = str(workshop.id)
+    return workshop
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -93,19 +212,30 @@ def workshop_results(store: Store, workshop_id: int, questionnaire_id: str,
                            tuple(sorted((names or {}).items())))
 
 
-def facilitator_page(store: Store, title: str, what: str) -> Workshop:
-    """Title, and the signed-in workshop's header; stops the page for anyone not signed in."""
-    workshop = signed_in_workshop(store)
-    st.title(title)
-    if workshop is None:
-        st.info(f"{what} for the facilitator. Open the workshop with its code and key first.")
-        if st.button("Go to the facilitator area", key="to_facilitator"):
-            st.switch_page("app_pages/facilitator.py")
+def facilitator_page(store: Store, title: str, what: str, header: bool = True) -> Workshop:
+    """The signed-in consultant's opened workshop, with the page's title and the workshop's
+    header; stops the page with a sign-in prompt for anyone else, and with a pointer to the
+    Facilitator page when no workshop is open."""
+    user = signed_in_user(store)
+    if user is None:
+        st.title(title)
+        sign_in_prompt(f"{what} for consultants. Sign in first.")
         st.stop()
-    st.caption(f"{plain(workshop.client_name)} · {plain(workshop.title)} · code {workshop.code}")
-    if workshop.is_demo:
-        st.warning("Demo workshop: the client and every answer are invented, to show the tool. "
-                   "It is read-only: create a workshop of your own to record scores and plans.")
+    workshop = opened_workshop(store, user)
+    if workshop is None:
+        st.title(title)
+        st.info(f"{what} for the workshop you open. Open one on the Facilitator page first.")
+        st.page_link(FACILITATOR_PAGE, label="Go to the facilitator area",
+                     icon=":material/co_present:")
+        st.stop()
+    if header:
+        st.title(title)
+        st.caption(f"{plain(workshop.client_name)} · {plain(workshop.title)} · "
+                   f"code {workshop.code}")
+        if workshop.is_demo:
+            st.warning("Demo workshop: the client and every answer are invented, to show the "
+                       "tool. It is read-only: create a workshop of your own to record scores "
+                       "and plans.")
     return workshop
 
 
@@ -115,19 +245,6 @@ def client_address() -> str:
         return st.context.ip_address or "unknown"
     except Exception:  # noqa: BLE001 - outside a browser session (AppTest) there is none
         return "unknown"
-
-
-def sign_in(store: Store, code: str, key: str) -> bool:
-    """Open a workshop with its code and facilitator key (StoreError when refused for now)."""
-    workshop = store.sign_in(code, key, client_address())
-    if workshop is not None:
-        st.session_state["facilitator_workshop"] = workshop.id
-        return True
-    return False
-
-
-def sign_out() -> None:
-    st.session_state.pop("facilitator_workshop", None)
 
 
 # Streamlit renders the text of st.markdown, st.write, captions, titles, headers, alerts, metric

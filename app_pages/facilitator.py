@@ -6,47 +6,68 @@ import streamlit as st
 
 from app_pages.common import (
     client_address,
+    close_workshop,
+    consultant_page,
     join_link,
     offered,
     open_store,
+    open_workshop,
+    opened_workshop,
     plain,
     questionnaires,
     sentence,
     show_address_warning,
-    sign_in,
-    sign_out,
-    signed_in_workshop,
 )
-from assessment.store import StoreError
+from assessment.store import StoreError, User
 from assessment.workshop import progress
 
 store = open_store()
 shipped = questionnaires()
 REFRESH_SECONDS = 3
+SHOWN_CLIENTS = 200  # a consultancy may have thousands: the search narrows the list
 
 
-def open_existing() -> None:
-    # Workshops are opened by code and key, never picked from a list: the list of clients is
-    # itself confidential.
-    with st.form("open_workshop"):
-        code = st.text_input("Join code", max_chars=6, key="open_code")
-        key = st.text_input("Facilitator key", type="password", key="open_key",
-                            help="Shown once when the workshop was created.")
-        submitted = st.form_submit_button("Open workshop", type="primary")
-    if submitted:
-        try:
-            if sign_in(store, code, key):
-                st.rerun()
-            st.error("That code and key do not open a workshop.")
-        except StoreError as e:
-            st.error(sentence(e))
+def client_label(client) -> str:  # selectbox options are plain text: no escaping needed
+    return f"{client.name} (demo: invented data)" if client.is_demo else client.name
 
 
-def create_new() -> None:
-    clients = store.clients()
+def open_existing(user: User) -> None:
+    """The consultant's own clients (and the demo), and each one's workshops to open."""
+    search = st.text_input("Find a client", max_chars=100, key="open_search",
+                           placeholder="part of the name")
+    clients = store.visible_clients(user, search=search.strip(), limit=SHOWN_CLIENTS)
+    if not clients:
+        st.info("No client matches." if search.strip() else
+                "You have no clients yet: create a workshop for a new client in the next tab.")
+        return
+    by_id = {c.id: c for c in clients}
+    chosen = offered(st.selectbox("Client", list(by_id), key="open_client",
+                                  format_func=lambda i: client_label(by_id[i])),
+                     by_id, next(iter(by_id)))
+    if len(clients) == SHOWN_CLIENTS:
+        st.caption(f"The first {SHOWN_CLIENTS} clients by name: type part of a name to find "
+                   "others.")
+    workshops = store.workshops_of(user, chosen)
+    if not workshops:
+        st.caption("This client has no workshops yet.")
+    for w in workshops:
+        c1, c2, c3 = st.columns([4, 2, 1], vertical_alignment="center")
+        c1.markdown(f"**{plain(w.title)}** · {w.created_at:%d %b %Y}"
+                    + (" · demo" if w.is_demo else ""))
+        c2.caption(("answering open" if w.answering_open else "answering closed")
+                   + (" · results revealed" if w.results_revealed else ""))
+        if c3.button("Open", key=f"open_{w.id}"):
+            open_workshop(w.id)
+            st.rerun()
+
+
+def create_new(user: User) -> None:
+    clients = [c for c in store.visible_clients(user, limit=SHOWN_CLIENTS) if not c.is_demo]
+    by_id = {c.id: c for c in clients}
     with st.form("new_workshop"):
-        existing = st.selectbox("Client", [None, *clients], key="new_client_choice",
-                                format_func=lambda c: "A new client…" if c is None else c.name)
+        existing = st.selectbox("Client", [None, *by_id], key="new_client_choice",
+                                format_func=lambda i: "A new client…" if i is None
+                                else by_id[i].name)
         st.caption("For a new client:")
         c1, c2 = st.columns(2)
         name = c1.text_input("Client name", max_chars=200, key="new_client_name")
@@ -61,17 +82,17 @@ def create_new() -> None:
         submitted = st.form_submit_button("Create workshop", type="primary")
     if not submitted:
         return
-    existing = offered(existing, clients)
+    existing = offered(existing, by_id)
     chosen = offered(chosen, shipped)
     try:
-        client = existing or store.create_client(name, sector, size, region)
-        workshop, key = store.create_workshop(client.id, title, chosen,
-                                              address=client_address())
+        client_id = existing if existing is not None else store.create_client_for(
+            user, name, sector, size, region).id
+        workshop = store.create_workshop_for(user, client_id, title, chosen,
+                                             address=client_address())
     except StoreError as e:
         st.error(sentence(e))
         return
-    st.session_state["facilitator_workshop"] = workshop.id
-    st.session_state["new_key"] = key
+    open_workshop(workshop.id)
     st.rerun()
 
 
@@ -92,24 +113,19 @@ def progress_board(workshop_id: int, questionnaire_ids: tuple[str, ...]) -> None
         for t in titles})
 
 
-st.title("Facilitator")
-workshop = signed_in_workshop(store)
+user = consultant_page(store, "Facilitator")
+workshop = opened_workshop(store, user)
 if workshop is None:
     tab_open, tab_new = st.tabs(["Open a workshop", "New workshop"])
     with tab_open:
-        open_existing()
+        open_existing(user)
     with tab_new:
-        create_new()
+        create_new(user)
     st.stop()
 
 st.subheader(f"{plain(workshop.client_name)} · {plain(workshop.title)}")
 if workshop.is_demo:
     st.warning("Demo workshop: the client and every answer are invented, to show the tool.")
-key = st.session_state.pop("new_key", None)
-if key:
-    st.success("Workshop created. Save the facilitator key now: it is shown only once, and "
-               "you need it to open this workshop and its results again.")
-    st.code(key, language=None)
 
 show_address_warning()
 c1, c2 = st.columns([1, 2])
@@ -119,7 +135,7 @@ with c2:
     st.code(join_link(workshop.code), language=None)
     if st.button("Show on the projector", icon=":material/qr_code_2:", key="to_projector",
                  help="The join code in large type, a QR code of the join link and the live "
-                      "count of the room; no key, no names unless you switch them on"):
+                      "count of the room; no names unless you switch them on"):
         st.switch_page("app_pages/projector.py")
 
 b1, b2, b3, b4, b5 = st.columns(5)
@@ -147,8 +163,9 @@ if b3.button("Open the results", type="primary", key="to_results"):
     st.switch_page("app_pages/results.py")
 if b4.button("Open the plan", key="to_plan"):
     st.switch_page("app_pages/plan.py")
-if b5.button("Sign out", key="sign_out"):
-    sign_out()
+if b5.button("Other workshops", key="close_workshop",
+             help="Back to your clients and their workshops"):
+    close_workshop()
     st.rerun()
 
 st.subheader("Progress")

@@ -1,8 +1,8 @@
 """Projector: the screen the room sees. The join code, a QR code of the join link, and how far
 the room is, refreshing on its own.
 
-Facilitator only (the signed-in workshop), yet it shows nothing confidential: no facilitator
-key, no list of clients, nobody's answers or scores, and no names unless the facilitator
+For the signed-in consultant's opened workshop, yet it shows nothing confidential: no list of
+clients, nobody's answers or scores, and no names unless the facilitator
 switches them on. The client's name and the workshop's title are shown: the room is that
 client's own team, and every participant sees both on the join form and while answering.
 """
@@ -12,13 +12,13 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.common import (
+    facilitator_page,
     join_link,
     open_store,
     plain,
     qr_image,
     questionnaires,
     show_address_warning,
-    signed_in_workshop,
 )
 from assessment.workshop import is_answered
 
@@ -81,14 +81,7 @@ def live_count(workshop_id: int, questionnaire_ids: tuple[str, ...]) -> None:
 
 
 st.set_page_config(initial_sidebar_state="collapsed")
-workshop = signed_in_workshop(store)
-if workshop is None:
-    st.title("Projector")
-    st.info("The projector view is for the facilitator. Open the workshop with its code and key "
-            "first.")
-    if st.button("Go to the facilitator area", key="to_facilitator"):
-        st.switch_page("app_pages/facilitator.py")
-    st.stop()
+workshop = facilitator_page(store, "Projector", "The projector view is", header=False)
 
 st.html(STYLE)
 show_address_warning()

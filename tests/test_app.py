@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, open_workshop_as, sign_in_as
 from streamlit.testing.v1 import AppTest
 
-from assessment.demo import DEMO_KEY, DEMO_TEAM, create_demo, ensure_demo
+from assessment.demo import DEMO_TEAM, create_demo, ensure_demo
 from assessment.questionnaire import load_shipped
+from assessment.store import Store
 
 TIMEOUT = 60
 
 
-def start(page: str | None = None, **query) -> AppTest:
+def start(page: str | None = None, store=None, **query) -> AppTest:
+    """The app in a new session, with a consultant signed in when a store is given."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     for key, value in query.items():
         at.query_params[key] = value
+    if store is not None:
+        sign_in_as(at, store)
     at.run()
     if page:
         at.switch_page(page).run()
@@ -63,7 +68,7 @@ def test_home_offers_the_demo_on_an_empty_database_and_creates_it(db):
     at = start()
     at.button(key="create_demo").click().run()
     assert not at.exception
-    assert f"key **{DEMO_KEY}**" in texts(at) and "code **" in texts(at)
+    assert "sign in and open the demo workshop" in texts(at)
     assert [c.name for c in db.clients()] == ["DEMO · Northwind Utilities (sample data)"]
 
 
@@ -76,8 +81,8 @@ def test_home_refuses_an_unknown_join_code(db):
 
 # ---------------------------------------------------------------- facilitator
 
-def test_facilitator_creates_a_workshop_and_sees_code_link_and_key_once(db):
-    at = start("app_pages/facilitator.py")
+def test_facilitator_creates_a_workshop_and_sees_code_and_link_and_no_key(db):
+    at = start("app_pages/facilitator.py", db)
     at.text_input(key="new_client_name").input("Acme Retail")
     at.text_input(key="new_title").input("Board offsite")
     button(at, "Create workshop").click().run()
@@ -86,29 +91,23 @@ def test_facilitator_creates_a_workshop_and_sees_code_link_and_key_once(db):
     shown = texts(at)
     assert workshop.code in [m.value for m in at.metric]
     assert f"?join={workshop.code}" in shown
-    key = at.code[0].value
-    assert db.check_facilitator_key(workshop.id, key)
-    assert "shown only once" in shown
-    at.run()  # any rerun: the key is gone from the page
-    assert key not in texts(at)
+    assert [c.value for c in at.code] == [f"http://localhost:8501/?join={workshop.code}"]
+    assert "key" not in shown.lower()
+    assert [c.name for c in db.visible_clients(db.user("ann"))] == ["Acme Retail"]
 
 
 def test_facilitator_needs_a_name_for_a_new_client(db):
-    at = start("app_pages/facilitator.py")
+    at = start("app_pages/facilitator.py", db)
     button(at, "Create workshop").click().run()
     assert "The client name must not be empty" in texts(at)
     assert db.workshops() == []
 
 
-def test_the_facilitator_key_opens_a_workshop_and_a_wrong_key_does_not(demo):
-    at = start("app_pages/facilitator.py")
-    assert demo.client_name not in texts(at)  # no list of clients for whoever comes by
-    at.text_input(key="open_code").input(demo.code)
-    at.text_input(key="open_key").input("wrong")
-    button(at, "Open workshop").click().run()
-    assert "do not open a workshop" in texts(at)
-    at.text_input(key="open_key").input(DEMO_KEY)
-    button(at, "Open workshop").click().run()
+def test_a_consultant_opens_the_demo_from_their_list_where_it_is_marked_as_demo(db, demo):
+    at = start("app_pages/facilitator.py", db)
+    assert at.selectbox(key="open_client").options == [
+        f"{demo.client_name} (demo: invented data)"]
+    at.button(key=f"open_{demo.id}").click().run()
     assert not at.exception
     assert "Leadership workshop (demo)" in texts(at)
     assert "Demo workshop" in texts(at)
@@ -117,9 +116,9 @@ def test_the_facilitator_key_opens_a_workshop_and_a_wrong_key_does_not(demo):
 
 def test_closing_answering_and_revealing_results_are_stored(db):
     client = db.create_client("Acme")
-    own, _ = db.create_workshop(client.id, "Offsite", ["commitment"])
+    own = db.create_workshop(client.id, "Offsite", ["commitment"])
     at = start("app_pages/facilitator.py")
-    at.session_state["facilitator_workshop"] = own.id
+    open_workshop_as(at, db, own)
     at.run()
     at.button(key="close_answering").click().run()
     assert not db.workshop(own.id).answering_open
@@ -131,7 +130,7 @@ def test_closing_answering_and_revealing_results_are_stored(db):
 
 def test_the_demo_is_read_only_for_visitors(db, demo):
     at = start("app_pages/facilitator.py")
-    at.session_state["facilitator_workshop"] = demo.id
+    open_workshop_as(at, db, demo)
     at.run()
     assert at.button(key="reopen_answering").disabled
     assert at.button(key="hide_results").disabled
@@ -146,7 +145,7 @@ def test_the_demo_is_read_only_for_visitors(db, demo):
 @pytest.fixture
 def workshop(db):
     client = db.create_client("Acme")
-    workshop, _ = db.create_workshop(client.id, "Offsite", ["commitment", "tradeoffs"])
+    workshop = db.create_workshop(client.id, "Offsite", ["commitment", "tradeoffs"])
     return workshop
 
 
@@ -214,9 +213,12 @@ def test_answers_cannot_be_changed_after_answering_closes(db, workshop):
 
 # ---------------------------------------------------------------- results
 
-def test_results_ask_for_the_facilitator_key_first(db, demo):
+def test_results_ask_for_a_sign_in_first_and_then_for_a_workshop(db, demo):
     at = start("app_pages/results.py")
-    assert "Open the workshop with its code and key first" in texts(at)
+    assert "Results are for consultants. Sign in first" in texts(at)
+    assert not at.dataframe and demo.client_name not in texts(at)
+    at = start("app_pages/results.py", db)
+    assert "Open one on the Facilitator page first" in texts(at)
     assert not at.dataframe
 
 
@@ -230,7 +232,9 @@ def chart(at: AppTest, field: str) -> str:
 def signed_in(demo, page: str) -> AppTest:
     """A session in which the facilitator has opened the demo workshop, on the given page."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.session_state["facilitator_workshop"] = demo.id
+    store = Store(os.environ["DATABASE_URL"])  # the db fixture's database
+    open_workshop_as(at, store, demo)
+    store.close()
     at.run()
     at.switch_page(page).run()
     assert not at.exception, at.exception
@@ -312,9 +316,9 @@ def signed_in_plan(demo) -> AppTest:
     return signed_in(demo, "app_pages/plan.py")
 
 
-def test_the_plan_needs_the_facilitator_key(db, demo):
+def test_the_plan_needs_a_signed_in_consultant(db, demo):
     at = start("app_pages/plan.py")
-    assert "Open the workshop with its code and key first" in texts(at)
+    assert "The plan is for consultants. Sign in first" in texts(at)
 
 
 def test_the_plan_shows_targets_actions_quick_wins_and_the_stop_doing_list(db, demo):

@@ -8,7 +8,7 @@ import dataclasses
 
 import pytest
 import streamlit as st
-from conftest import ROOT
+from conftest import ROOT, open_workshop_as
 from streamlit.testing.v1 import AppTest
 from test_app import button, start, texts
 
@@ -22,7 +22,7 @@ ALL = ["commitment", "proposition", "tradeoffs"]
 @pytest.fixture
 def workshop(db):
     client = db.create_client("Acme")
-    workshop, _ = db.create_workshop(client.id, "Offsite", ALL)
+    workshop = db.create_workshop(client.id, "Offsite", ALL)
     return workshop
 
 
@@ -212,7 +212,7 @@ def test_a_comment_is_saved_from_its_box_and_shown_to_the_facilitator(db, worksh
         db.save_answers(person.id, "commitment", every_answer(commitment, n))
         db.save_answer(person.id, "commitment", "pu01", str(1 + 4 * (n - 1)))  # 1 and 5: top
     results = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    results.session_state["facilitator_workshop"] = workshop.id
+    open_workshop_as(results, db, workshop)
     results.run()
     results.switch_page("app_pages/results.py").run()
     assert not results.exception
@@ -244,7 +244,7 @@ def top_two(monkeypatch):
 def test_results_never_show_a_rank_for_an_option_nobody_ranked(db, top_two):
     store = Store(db.url, questionnaires=top_two)
     client = store.create_client("Acme")
-    workshop, _ = store.create_workshop(client.id, "Offsite", ["tradeoffs"])
+    workshop = store.create_workshop(client.id, "Offsite", ["tradeoffs"])
     question = top_two["tradeoffs"].question("tr_rank")
     first, second, *rest = [o.id for o in question.options]
     for name in ("Ann", "Bob", "Cy"):
@@ -252,7 +252,7 @@ def test_results_never_show_a_rank_for_an_option_nobody_ranked(db, top_two):
         store.save_answers(person.id, "tradeoffs", [("tr_rank", first, "1"),
                                                     ("tr_rank", second, "2")])
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.session_state["facilitator_workshop"] = workshop.id
+    open_workshop_as(at, store, workshop)
     at.run()
     at.switch_page("app_pages/results.py").run()
     assert not at.exception, at.exception

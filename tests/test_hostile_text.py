@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, give, open_workshop_as, sign_in_as
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
@@ -240,7 +240,7 @@ def test_user_text_is_shown_as_text_on_every_page(db, hostile):
     shipped = load_shipped()
     client = db.create_client(f"{hostile} ZQclient", sector=f"{hostile} ZQsector",
                               region=f"{hostile} ZQregion")
-    workshop, _ = db.create_workshop(client.id, f"{hostile} ZQtitle", QUESTIONNAIRES)
+    workshop = db.create_workshop(client.id, f"{hostile} ZQtitle", QUESTIONNAIRES)
     people = []
     for n in range(3):
         person, token = db.join(workshop.code, f"{hostile} ZQp{n}", "executive")
@@ -284,16 +284,18 @@ def test_user_text_is_shown_as_text_on_every_page(db, hostile):
         assert any(e.type == "expander" and "Team results" in e.label
                    for e in at.main.children.values())
 
-    # The facilitator before signing in: the client list of the new-workshop form.
+    # Signed in, before opening a workshop: the consultant's client list and its workshops.
     at = app()
+    give(db, sign_in_as(at, db), workshop.client_id)
     at.run()
     at.switch_page("app_pages/facilitator.py").run()
-    page.look("facilitator, signed out", at)
+    page.look("facilitator, client list", at)
     page.shows(workshop.client_name, "client name in the client list", markdown=False)
+    page.shows(workshop.title, "workshop title in the client's workshops")
 
-    # Signed in: the workshop's header and the progress board with everyone's names.
+    # A workshop opened: its header and the progress board with everyone's names.
     at = app()
-    at.session_state["facilitator_workshop"] = workshop.id
+    open_workshop_as(at, db, workshop)
     at.run()
     at.switch_page("app_pages/facilitator.py").run()
     page.look("facilitator", at)

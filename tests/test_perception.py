@@ -11,7 +11,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, open_workshop_as
 from scipy import stats
 
 from assessment.perception import (
@@ -203,7 +203,7 @@ def results_page(db, workshop):
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    at.session_state["facilitator_workshop"] = workshop.id
+    open_workshop_as(at, db, workshop)
     at.run()
     at.switch_page("app_pages/results.py").run()
     assert not at.exception, at.exception

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import zxingcpp
-from conftest import ROOT
+from conftest import PASSWORD, ROOT, add_consultant, open_workshop_as
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 from test_e2e import ARGS, CHROMIUM, Server, free_port, settle
@@ -42,16 +42,18 @@ def db(tmp_path, monkeypatch):
 
 @pytest.fixture
 def room(db):
-    """A workshop of one questionnaire, another client's workshop beside it, and its key."""
+    """A workshop of one questionnaire, and another client beside it."""
     db.create_client("Other Client Ltd")
     client = db.create_client("Acme Retail")
-    workshop, key = db.create_workshop(client.id, "Board offsite", ["commitment"])
-    return workshop, key
+    return db.create_workshop(client.id, "Board offsite", ["commitment"])
 
 
 def signed_in(workshop_id: int, page: str = PROJECTOR) -> AppTest:
+    """A consultant who may see the workshop's client has opened it, on the given page."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.session_state["facilitator_workshop"] = workshop_id
+    store = Store(os.environ["DATABASE_URL"])  # the db fixture's database
+    open_workshop_as(at, store, store.workshop(workshop_id))
+    store.close()
     at.run()
     at.switch_page(page).run()
     assert not at.exception, at.exception
@@ -106,20 +108,21 @@ def answer_all(db: Store, participant_id: int, how_many: int | None = None) -> N
 
 # ---------------------------------------------------------------- the projector
 
-def test_the_projector_needs_the_facilitator_sign_in(db, room):
-    workshop, _ = room
+def test_the_projector_needs_a_signed_in_consultant(db, room):
+    workshop = room
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.run()
     at.switch_page(PROJECTOR).run()
     assert not at.exception
-    assert "for the facilitator" in shown(at)
+    assert "for consultants. Sign in first" in shown(at)
+    assert "Acme Retail" not in shown(at)
     assert workshop.code not in shown(at) and not at.image
 
 
 def test_the_projector_shows_the_code_and_a_qr_code_of_the_join_link_with_the_public_url(
         db, room, monkeypatch):
     monkeypatch.setenv("PUBLIC_URL", PUBLIC + "/")  # a trailing slash is fine
-    workshop, _ = room
+    workshop = room
     at = signed_in(workshop.id)
     assert workshop.code in [t.value for t in at.title]
     assert decoded_qr(at) == [f"{PUBLIC}/?join={workshop.code}"]
@@ -129,20 +132,19 @@ def test_the_projector_shows_the_code_and_a_qr_code_of_the_join_link_with_the_pu
 
 def test_the_page_draws_the_qr_code_that_qr_image_makes_for_the_join_link(db, room, monkeypatch):
     monkeypatch.setenv("PUBLIC_URL", "https://workshop.example.com/assess")
-    workshop, _ = room
+    workshop = room
     at = signed_in(workshop.id)
     image, _ = common.qr_image(f"https://workshop.example.com/assess/?join={workshop.code}")
     assert at.image[0].value == [image]
 
 
-def test_the_projector_shows_no_key_no_other_client_and_no_names_by_default(db, room):
-    workshop, key = room
+def test_the_projector_shows_no_other_client_and_no_names_by_default(db, room):
+    workshop = room
     ann, _ = db.join(workshop.code, "Ann Zebedee", "executive")
     db.join(workshop.code, "Bob Quixote", "manager")
     answer_all(db, ann.id)
     at = signed_in(workshop.id)
     text = shown(at)
-    assert key not in text
     assert "Other Client Ltd" not in text
     assert "Ann Zebedee" not in text and "Bob Quixote" not in text
     assert "Acme Retail" in text  # the room's own client: every participant sees it too
@@ -151,11 +153,10 @@ def test_the_projector_shows_no_key_no_other_client_and_no_names_by_default(db, 
     at.toggle(key="projector_show_names").set_value(True).run()
     text = shown(at)
     assert "Ann Zebedee" in text and "Bob Quixote" in text
-    assert key not in text
 
 
 def test_the_live_count_says_who_joined_who_finished_and_how_far_the_room_is(db, room):
-    workshop, _ = room
+    workshop = room
     at = signed_in(workshop.id)
     assert "Waiting for the first person to join" in shown(at)
     ann, _ = db.join(workshop.code, "Ann", "executive")
@@ -169,7 +170,7 @@ def test_the_live_count_says_who_joined_who_finished_and_how_far_the_room_is(db,
 
 
 def test_the_facilitator_page_leads_to_the_projector(db, room):
-    workshop, _ = room
+    workshop = room
     at = signed_in(workshop.id, FACILITATOR)
     at.button(key="to_projector").click().run()
     assert not at.exception
@@ -181,7 +182,7 @@ def test_the_facilitator_page_leads_to_the_projector(db, room):
 def test_names_client_and_title_on_the_projector_are_shown_as_text(db, hostile):
     """The hostile strings of test_hostile_text, checked the same way on the projector."""
     client = db.create_client(f"{hostile} ZQclient")
-    workshop, _ = db.create_workshop(client.id, f"{hostile} ZQtitle", ["commitment"])
+    workshop = db.create_workshop(client.id, f"{hostile} ZQtitle", ["commitment"])
     people = [db.join(workshop.code, f"{hostile} ZQp{n}", "executive")[0] for n in range(2)]
     workshop = db.workshop(workshop.id)
     page = Page({"client name": workshop.client_name, "workshop title": workshop.title,
@@ -199,7 +200,7 @@ def test_names_client_and_title_on_the_projector_are_shown_as_text(db, hostile):
 # ---------------------------------------------------------------- the public address
 
 def test_without_public_url_on_localhost_the_facilitator_is_warned_on_both_pages(db, room):
-    workshop, _ = room
+    workshop = room
     for page in (FACILITATOR, PROJECTOR):
         at = signed_in(workshop.id, page)
         warning = warnings(at)
@@ -208,7 +209,7 @@ def test_without_public_url_on_localhost_the_facilitator_is_warned_on_both_pages
 
 def test_the_facilitator_page_shares_the_public_url(db, room, monkeypatch):
     monkeypatch.setenv("PUBLIC_URL", PUBLIC)
-    workshop, _ = room
+    workshop = room
     at = signed_in(workshop.id, FACILITATOR)
     assert f"{PUBLIC}/?join={workshop.code}" in [c.value for c in at.code]
     assert not at.warning
@@ -216,7 +217,7 @@ def test_the_facilitator_page_shares_the_public_url(db, room, monkeypatch):
 
 def test_a_bad_public_url_is_ignored_with_a_warning(db, room, monkeypatch):
     monkeypatch.setenv("PUBLIC_URL", "192.168.1.20:8501")  # no scheme
-    workshop, _ = room
+    workshop = room
     at = signed_in(workshop.id)
     assert "'192.168.1.20:8501', which is not an http" in warnings(at)
     assert decoded_qr(at) == [f"http://localhost:8501/?join={workshop.code}"]
@@ -224,7 +225,7 @@ def test_a_bad_public_url_is_ignored_with_a_warning(db, room, monkeypatch):
 
 def test_the_personal_link_uses_the_public_url(db, room, monkeypatch):
     monkeypatch.setenv("PUBLIC_URL", PUBLIC)
-    workshop, _ = room
+    workshop = room
     _, token = db.join(workshop.code, "Ann", "executive")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.query_params["p"] = token
@@ -264,8 +265,7 @@ def test_qr_image_is_a_png_of_the_text_at_whole_pixels_per_module():
 
 # ---------------------------------------------------------------- in a real browser
 
-async def _projector_in_browser(url: str, code: str, key: str, shot: Path, database: str
-                                ) -> dict:
+async def _projector_in_browser(url: str, code: str, shot: Path, database: str) -> dict:
     from playwright.async_api import async_playwright
 
     found = {}
@@ -273,11 +273,12 @@ async def _projector_in_browser(url: str, code: str, key: str, shot: Path, datab
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = await (await browser.new_context(
             viewport={"width": 1920, "height": 1080})).new_page()
-        await page.goto(f"{url}/facilitator")
+        await page.goto(f"{url}/account")
         await settle(page)
-        await page.get_by_role("textbox", name="Join code").fill(code)
-        await page.locator("input[type=password]").first.fill(key)
-        await page.get_by_role("button", name="Open workshop").click()
+        await page.get_by_role("textbox", name="Username").fill("ann")
+        await page.get_by_role("textbox", name="Password").fill(PASSWORD)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_role("button", name="Open").click()
         await page.get_by_role("button", name="Show on the projector").click()
         await page.locator(".st-key-projector-code h1").wait_for(timeout=30_000)
         await page.get_by_text("2 joined").wait_for(timeout=30_000)
@@ -309,8 +310,9 @@ def test_the_projector_in_a_browser_fits_1920x1080_and_its_qr_code_scans(tmp_pat
     monkeypatch.setenv("PUBLIC_URL", PUBLIC)
     store = Store(f"sqlite:///{tmp_path / 'projector.db'}")
     store.create_schema()
-    workshop, key = store.create_workshop(store.create_client("Acme Retail").id, "Offsite",
-                                          ["commitment"])
+    ann = add_consultant(store, "ann")
+    workshop = store.create_workshop_for(ann, store.create_client_for(ann, "Acme Retail").id,
+                                         "Offsite", ["commitment"])
     for name in ("Ann Zebedee", "Bob Quixote"):
         store.join(workshop.code, name, "executive")
     store.close()
@@ -318,14 +320,14 @@ def test_the_projector_in_a_browser_fits_1920x1080_and_its_qr_code_scans(tmp_pat
     server.start()
     shot = tmp_path / "projector-1920x1080.png"
     try:
-        found = asyncio.run(_projector_in_browser(server.url, workshop.code, key, shot,
+        found = asyncio.run(_projector_in_browser(server.url, workshop.code, shot,
                                                   f"sqlite:///{tmp_path / 'projector.db'}"))
     finally:
         server.stop()
         if os.environ.get("E2E_SCREENSHOTS"):
             shutil.copy(shot, os.environ["E2E_SCREENSHOTS"])
 
-    assert found["url"].endswith("/projector")
+    assert found["url"].endswith(f"/projector?workshop={workshop.id}")
     # the QR code as the browser draws it, read from the screenshot, is the public join link
     assert [r.text for r in zxingcpp.read_barcodes(Image.open(shot))] == [
         f"{PUBLIC}/?join={workshop.code}"]
@@ -336,5 +338,5 @@ def test_the_projector_in_a_browser_fits_1920x1080_and_its_qr_code_scans(tmp_pat
     assert found["sidebar_right"] <= 0  # the navigation is folded away, off the screen
     text = found["text"]
     assert workshop.code in text and "2 joined · 0 finished · 0% of all answers" in text
-    assert key not in text and "Ann Zebedee" not in text and "Bob Quixote" not in text
+    assert "Ann Zebedee" not in text and "Bob Quixote" not in text
     assert found["refreshed"]
