@@ -343,3 +343,81 @@ def test_the_plan_and_results_pages_offer_the_pdf(db, page):
     buttons = [b for b in at.get("download_button") if b.proto.label == "Download the report (PDF)"]
     assert len(buttons) == 1
     assert buttons[0].proto.ignore_rerun  # a click downloads; the page does not run again
+
+
+# ---------------------------------------------------------------- in a real browser
+
+HARNESS = """
+import sys
+sys.path.insert(0, {root!r})
+import streamlit as st
+from app_pages.common import open_store
+from app_pages.report_download import pdf_download
+store = open_store()
+st.title("PDF")
+pdf_download(store, store.workshops()[0], key="pdf")
+"""
+
+
+@pytest.mark.e2e
+def test_the_download_button_gives_the_pdf_in_a_real_browser(tmp_path):
+    """Streamlit runs the deferred download on its own thread when the button is clicked: the
+    browser receives the PDF, made from the store, named after the client and the date."""
+    import os
+    import socket
+    import time
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = "/usr/bin/chromium"
+    if not os.path.exists(chromium) and not os.environ.get("CI"):
+        pytest.skip("Debian's chromium is not installed (scripts/system-deps.sh installs it)")
+    database = tmp_path / "e2e.db"
+    store = Store(f"sqlite:///{database}", questionnaires=SHIPPED)
+    store.create_schema()
+    create_demo(store, SHIPPED)
+    store.close()
+    script = tmp_path / "harness.py"
+    script.write_text(HARNESS.format(root=str(ROOT)))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}",
+           "STREAMLIT_SERVER_PORT": str(port), "STREAMLIT_SERVER_ADDRESS": "127.0.0.1",
+           "STREAMLIT_SERVER_HEADLESS": "true"}
+    log = tmp_path / "server.log"
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script)], cwd=ROOT,
+                              env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()[-2000:]
+                time.sleep(0.3)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            page = browser.new_page(accept_downloads=True)
+            page.goto(url)
+            button = page.get_by_role("button", name="Download the report (PDF)")
+            button.wait_for(timeout=60_000)
+            with page.expect_download(timeout=60_000) as caught:
+                button.click()
+            download = caught.value
+            path = tmp_path / download.suggested_filename
+            download.save_as(path)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    assert re.fullmatch(r"DEMO-Northwind-Utilities-sample-data-\d{4}-\d\d-\d\d-report\.pdf",
+                        path.name)
+    pages, text = pages_and_text(path.read_bytes())
+    assert 1 <= pages <= 3
+    assert "DEMO · Northwind Utilities (sample data)" in text
