@@ -143,7 +143,7 @@ else:
             "Change": [("" if pd.isna(c) else f"{a} {c:+.2f}") for a, c in
                        zip(table["arrow"], table["change"], strict=True)],
             "Within noise": [{True: "yes", False: "no"}.get(w, "") for w in table["within_noise"]],
-            "Noise (pooled SD)": table["noise"].astype(float).round(2),
+            "Noise (pooled SD)": ["" if pd.isna(n) else f"{n:.2f}" for n in table["noise"]],
             "Note": table["note"]})
         st.dataframe(shown, hide_index=True, width="stretch")
         st.altair_chart(portfolio_charts.over_time(table, q), width="stretch")
@@ -173,7 +173,11 @@ held_on = b.date_input("Held on", value=date.today(), max_value=date.today(),
                        min_value=date(1990, 1, 1), key="import_date")
 title = c.text_input("Title", value=f"{shipped[import_q].title} (imported)", max_chars=200,
                      key="import_title")
-upload = st.file_uploader("Responses file", type=["csv", "xlsx"], key="import_file")
+if st.session_state.pop("import_done", None):
+    st.success("Imported: it is in the history above, marked imported.")
+# A new key after each import empties the uploader, so one file is never imported twice.
+upload = st.file_uploader("Responses file", type=["csv", "xlsx"],
+                          key=f"import_file_{st.session_state.get('import_round', 0)}")
 if upload is not None:
     checked = preview(upload.getvalue(), upload.name, shipped[import_q])
     if not checked.ok:
@@ -200,7 +204,8 @@ if upload is not None:
             try:
                 import_assessment(store, user, client.id, checked, held_on, title,
                                   progress=lambda share, text: bar.progress(share, text=text))
-                st.success("Imported: it is in the history above, marked imported.")
+                st.session_state["import_done"] = True
+                st.session_state["import_round"] = st.session_state.get("import_round", 0) + 1
                 st.rerun()
             except (ImportRefused, StoreError) as e:
                 st.error(sentence(e))

@@ -74,18 +74,20 @@ if comparison is not None:
     st.altair_chart(portfolio_charts.heatmap(comparison, q), width="stretch")
 
     st.markdown("**Portfolio workbook**")
+    made_for = (qid, tuple(picked))
     if st.button("Prepare the Excel workbook", key="compare_export"):
         bar = st.progress(0.0, text="gathering")
         try:
             report = gather(store, user, picked, q,
                             progress=lambda share, text: bar.progress(share, text=text))
             bar.progress(0.9, text="writing the workbook")
-            st.session_state["compare_workbook"] = workbook_bytes(report)
+            st.session_state["compare_workbook"] = (made_for, workbook_bytes(report))
             bar.progress(1.0, text="ready")
         except (ComparisonRefused, StoreError) as e:
             st.error(sentence(e))
-    if st.session_state.get("compare_workbook"):
-        st.download_button("Download the portfolio workbook", st.session_state["compare_workbook"],
+    ready = st.session_state.get("compare_workbook")
+    if ready and ready[0] == made_for:  # a workbook of other picks is never offered
+        st.download_button("Download the portfolio workbook", ready[1],
                            file_name=f"portfolio-{qid}.xlsx", key="compare_download",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml"
                                 ".sheet")

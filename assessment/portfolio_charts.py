@@ -35,8 +35,8 @@ def side_by_side(comparison: Comparison, questionnaire: Questionnaire) -> alt.Ch
     data = data[data["dimension_id"] != OVERALL]
     order = [comparison.names[d] for d in comparison.dimensions if d != OVERALL]
     return alt.Chart(data).mark_line(point=True).encode(
-        x=alt.X("dimension:N", sort=order, title=None, axis=alt.Axis(labelAngle=-30,
-                                                                      labelLimit=200)),
+        x=alt.X("dimension:N", sort=order, title=None, axis=alt.Axis(
+            labelAngle=-30, labelLimit=200, labelOverlap=False)),
         y=alt.Y("score:Q", scale=_scale(questionnaire), title="Score"),
         color=alt.Color("client:N", title="Client"),
         tooltip=["client", "dimension", "score"],
@@ -48,8 +48,8 @@ def heatmap(comparison: Comparison, questionnaire: Questionnaire) -> alt.LayerCh
     data = comparison.heatmap().assign(score=lambda f: f["score"].round(2))
     order = [comparison.names[d] for d in comparison.dimensions]
     base = alt.Chart(data).encode(
-        x=alt.X("dimension:N", sort=order, title=None, axis=alt.Axis(labelAngle=-30,
-                                                                      labelLimit=200)),
+        x=alt.X("dimension:N", sort=order, title=None, axis=alt.Axis(
+            labelAngle=-30, labelLimit=200, labelOverlap=False)),
         y=alt.Y("client:N", sort=list(comparison.table["client"]), title=None))
     cells = base.mark_rect().encode(
         color=alt.Color("score:Q", scale=alt.Scale(
@@ -57,4 +57,5 @@ def heatmap(comparison: Comparison, questionnaire: Questionnaire) -> alt.LayerCh
             title="Score"),
         tooltip=["client", "dimension", "score"])
     text = base.mark_text(fontSize=12).encode(text=alt.Text("score:Q", format=".2f"))
-    return (cells + text).properties(height=max(120, 36 * len(comparison.table)))
+    # A step per client row: a fixed height squeezes the bands when Streamlit stretches it.
+    return (cells + text).properties(height=alt.Step(40))
