@@ -102,8 +102,10 @@ edited_targets = st.data_editor(
                                            "a score"),
                    "Target": st.column_config.NumberColumn(min_value=1.0, max_value=5.0,
                                                            step=0.1, format="%.2f"),
+                   "Gap": st.column_config.NumberColumn(format="%.2f"),
                    "Importance": st.column_config.NumberColumn(
-                       help="From the trade-off answers; 1 when none speaks for it")})
+                       format="%.2f", help="From the trade-off answers; 1 when none speaks for "
+                                           "it")})
 st.caption("Where the team recorded an agreed score (results page), targets, gaps, priorities "
            "and every export use it; the computed score stays beside it.")
 if st.button("Save targets", key="save_targets", disabled=workshop.is_demo):
@@ -149,15 +151,17 @@ GRID = ["priority", "tier", "action", "owner", "due", "status", "notes", "action
 edited = st.data_editor(
     shown[GRID], key="plan_editor", hide_index=True, height=min(36 * (len(plan) + 1) + 3, 560),
     disabled=["priority", "tier", "action"], width="stretch",
+    # Widths in pixels that add up to what the main column holds at 1,400 px with the sidebar
+    # open (about 940): Action, Owner, Due, Status and Notes without sideways scrolling.
     column_config={
-        "priority": st.column_config.NumberColumn("#", width="small"),
-        "tier": st.column_config.TextColumn("Tier", width="small"),
-        "action": st.column_config.TextColumn("Action", width="large"),
-        "owner": st.column_config.TextColumn("Owner", max_chars=200, width="medium"),
-        "due": st.column_config.DateColumn("Due", format="YYYY-MM-DD", width="small"),
+        "priority": st.column_config.NumberColumn("#", width=40),
+        "tier": st.column_config.TextColumn("Tier", width=72),
+        "action": st.column_config.TextColumn("Action", width=318),
+        "owner": st.column_config.TextColumn("Owner", max_chars=200, width=150),
+        "due": st.column_config.DateColumn("Due", format="YYYY-MM-DD", width=100),
         "status": st.column_config.SelectboxColumn("Status", options=list(STATUSES),
-                                                   required=True, width="small"),
-        "notes": st.column_config.TextColumn("Notes", max_chars=2000, width="medium"),
+                                                   required=True, width=112),
+        "notes": st.column_config.TextColumn("Notes", max_chars=2000, width=130),
         "action_id": None,
     })
 
