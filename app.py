@@ -29,13 +29,14 @@ consultants = [
     st.Page("app_pages/plan.py", title="Change plan", icon=":material/checklist:"),
     st.Page("app_pages/clients.py", title="My clients", icon=":material/groups:", url_path="clients"),
     st.Page("app_pages/compare.py", title="Side by side", icon=":material/compare:", url_path="compare"),
-    st.Page("app_pages/instrument.py", title="Instrument", icon=":material/query_stats:"),
 ]
 admins = [st.Page("app_pages/users.py", title="Users", icon=":material/manage_accounts:",
-                  url_path="users")]
+                  url_path="users"),
+          st.Page("app_pages/instrument.py", title="Instrument", icon=":material/query_stats:")]
 # Every page has its address, so that a link to a consultant's page opens its sign-in prompt
 # rather than "page not found"; the sidebar lists the consultants' pages only to a signed-in
-# consultant (and Users only to admins), so that participants see Home, Answer and Sign in.
+# consultant (and Users and Instrument only to admins), so that participants see Home, Answer
+# and Sign in.
 navigation = st.navigation(public + consultants + admins, position="hidden")
 with st.sidebar:
     for page in public + (consultants if user else []) + (admins if user and user.is_admin

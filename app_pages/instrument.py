@@ -65,14 +65,13 @@ table = result.table
 dims = table[table["item"] == ""]
 st.subheader("Per dimension")
 st.dataframe(
-    dims.assign(Dimension=dims["name"])[["Dimension", "n", "alpha", "verdict", "note"]],
+    dims.assign(Dimension=dims["name"])[["Dimension", "n", "alpha", "verdict"]],
     hide_index=True, placeholder="—", column_config={
         "n": st.column_config.NumberColumn(
             "Respondents", help="Respondents who answered at least one of its questions "
                                 "(listwise: all of them)"),
         "alpha": st.column_config.NumberColumn("Alpha", format="%.2f"),
-        "verdict": "Verdict",
-        "note": st.column_config.TextColumn("Note", width="large")})
+        "verdict": "Verdict"})
 for note in result.notes:
     st.caption(plain(note))
 
@@ -89,9 +88,10 @@ st.dataframe(
     items.assign(Dimension=items["dimension"].map(names),
                  flag=items["flagged"].map({True: "⚑ below " + str(ITEM_TOTAL_FLAG),
                                             False: ""}))[
-        ["Dimension", "item", "name", "n", "alpha_if_deleted", "item_total_r", "flag"]],
+        ["Dimension", "item", "n", "alpha_if_deleted", "item_total_r", "flag", "name"]],
     hide_index=True, placeholder="—", column_config={
         "item": "Question",
+        "Dimension": st.column_config.TextColumn("Dimension", width="medium"),
         "name": st.column_config.TextColumn("Text", width="large"),
         "n": st.column_config.NumberColumn("Answered", help="Respondents who answered it"),
         "alpha_if_deleted": st.column_config.NumberColumn("Alpha if deleted", format="%.2f"),

@@ -35,14 +35,16 @@ def gap_chart(table: pd.DataFrame, questionnaire: Questionnaire) -> alt.LayerCha
                alt.Tooltip("n:Q", title="People"), alt.Tooltip("score:Q", format=".2f"),
                alt.Tooltip("gap:Q", format="+.2f"), alt.Tooltip("low:Q", format="+.2f"),
                alt.Tooltip("high:Q", format="+.2f"), alt.Tooltip("verdict:N", title="Gap")]
+    shapes = {"larger than chance": "circle", "within chance": "triangle-up",
+              "not tested": "diamond"}
+    present = [v for v in shapes if v in set(data["verdict"])]
     points = base.mark_point(filled=True, size=90).encode(
         x="gap:Q", shape=alt.Shape("verdict:N", title="Gap", scale=alt.Scale(
-            domain=["larger than chance", "within chance", "not tested"],
-            range=["circle", "stroke", "diamond"])), tooltip=tooltip)
+            domain=present, range=[shapes[v] for v in present])), tooltip=tooltip)
     zero = alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(
         strokeDash=[4, 4], color="gray").encode(x="zero:Q")
     rows = data["name"].nunique()
-    return alt.layer(zero, interval, points).properties(height=max(120, 60 * rows))
+    return alt.layer(zero, interval, points).properties(height=max(220, 60 * rows))
 
 
 def perception_section(outcome, questionnaire: Questionnaire) -> None:

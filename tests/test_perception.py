@@ -188,6 +188,27 @@ def test_no_sheet_when_no_group_can_be_compared():
     assert SHEET not in wb.sheetnames
 
 
+def test_the_plan_command_writes_the_perception_gap_sheet(tmp_path):
+    import subprocess
+    import sys
+
+    answers, _ = answers_for(HAND)
+    responses = tmp_path / "answers.csv"
+    pd.DataFrame({"assessment": "Board", "respondent": answers["respondent"].astype(str),
+                  "role": answers["role"].astype(str), "question": answers["question"].astype(str),
+                  "option": "", "value": answers["raw"].astype(str), "comment": ""}
+                 ).to_csv(responses, index=False)
+    out = tmp_path / "plan.xlsx"
+    result = subprocess.run([sys.executable, "-m", "assessment", "plan", "proposition", responses,
+                             "--xlsx", out], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames.index(SHEET) == wb.sheetnames.index("Method") - 1
+    rows = [r for r in wb[SHEET].iter_rows(values_only=True) if r[2] == "Front line"]
+    assert [r[6] for r in rows] == [pytest.approx(-2.0)] * 3
+    assert [r[7] for r in rows] == [pytest.approx(-3.031276, abs=1e-6)] * 3
+
+
 # ---------------------------------------------------------------- the results page
 
 def join_and_answer(store, workshop, roles: dict[str, list[int]]) -> None:
