@@ -73,7 +73,7 @@ class Budget:
 
 
 BUDGETS = (Budget(160, 360, 10, 5, 10), Budget(100, 200, 7, 3, 6), Budget(70, 120, 5, 0, 4),
-           Budget(50, 70, 5, 0, 3, chart=False))
+           Budget(50, 70, 5, 0, 3, chart=False), Budget(36, 36, 3, 0, 2, chart=False))
 
 
 # ---------------------------------------------------------------- text
@@ -470,7 +470,8 @@ def _render(report: PlanReport, png: bytes | None, budget: Budget,
 
 def pdf_bytes(report: PlanReport, questionnaires: Mapping[str, Questionnaire]) -> bytes:
     """The report as PDF, one to three A4 pages: texts are shortened, and lists summarised,
-    until it fits."""
+    until it fits (every dimension is listed: only a questionnaire of some fifty dimensions
+    could need a fourth page)."""
     try:
         png, note = chart_png(report, questionnaires), ""
     except Exception as e:  # the renderer is a compiled library: a report without the chart
@@ -479,7 +480,9 @@ def pdf_bytes(report: PlanReport, questionnaires: Mapping[str, Questionnaire]) -
         data, pages = _render(report, png, budget, note)
         if pages <= MAX_PAGES:
             return data
-    raise PdfError(f"the report does not fit on {MAX_PAGES} pages even shortened")
+    # Only a questionnaire of very many dimensions gets here (every dimension is listed, user
+    # texts are short by now): a longer report is better than none.
+    return data
 
 
 def save_pdf(report: PlanReport, path: Path | str,

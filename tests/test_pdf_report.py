@@ -20,6 +20,7 @@ from assessment.pdf_report import (
     MISSING,
     PdfError,
     clean,
+    error_pdf,
     output_problem,
     pdf_bytes,
     save_pdf,
@@ -227,6 +228,25 @@ def test_a_plan_of_many_actions_fits_three_pages_with_the_backlog_summarised(dem
     assert "Action number 200 " not in text  # the backlog is summarised, not listed
 
 
+def test_five_times_the_dimensions_with_long_texts_everywhere_still_fit_three_pages(
+        demo_report):
+    """The smallest budget: a questionnaire of 45 dimensions, every text 4,000 characters."""
+    report = with_texts(demo_report, "Long " + "words " * 700, decisions=500)
+    dimensions = report.scores[report.scores["dimension"] != "overall"]
+    many = pd.concat([dimensions] * 5, ignore_index=True)
+    many["name"] = [f"Dimension {i} " + "named at length " * 6 for i in range(len(many))]
+    scores = pd.concat([many, report.scores[report.scores["dimension"] == "overall"]],
+                       ignore_index=True)
+    plan = report.plan.assign(tier="Priority")
+    report = dataclasses.replace(report, scores=scores, plan=plan)
+
+    pages, text = pages_and_text(pdf_bytes(report, SHIPPED))
+
+    assert pages <= 3
+    for i in range(len(many)):
+        assert f"Dimension {i} " in text
+
+
 def test_more_priorities_than_fit_are_counted_not_dropped_silently(demo_report):
     plan = demo_report.plan.assign(tier="Priority")
     report = dataclasses.replace(demo_report, plan=plan)
@@ -241,6 +261,12 @@ def test_a_plan_with_nothing_to_do_says_so(demo_report):
     assert pages == 1
     assert "No priorities: every dimension has reached its target." in text
     assert "No stop-doing decisions recorded yet." in text
+
+
+def test_a_report_that_cannot_be_made_downloads_as_a_page_saying_so():
+    pages, text = pages_and_text(error_pdf("The report could not be made (KeyError)."))
+    assert pages == 1
+    assert "The report could not be made (KeyError)." in text
 
 
 # ---------------------------------------------------------------- writing the file
