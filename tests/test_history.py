@@ -188,3 +188,16 @@ def test_the_weakest_dimension_most_often_comes_first_with_ties_counted_for_each
     overview = portfolio_overview(PORTFOLIO, mini)
     assert list(zip(overview.weakest["dimension"], overview.weakest["clients"], strict=True)) == [
         ("d2", 3), ("d1", 2)]
+
+
+@pytest.mark.parametrize("done, expected", [
+    ({1: (2, 4)}, (2, 4, 0.5)),
+    ({1: (0, 3)}, (0, 3, 0.0)),
+    ({}, (0, 0, None)),          # no plan saved: no share, not 0%
+])
+def test_the_share_of_plan_actions_done(done, expected):
+    from assessment.history import plan_share
+
+    row = plan_share(done, [1]).iloc[0]
+    share = None if pd.isna(row["share"]) else row["share"]
+    assert (row["done"], row["actions"], share) == expected

@@ -213,3 +213,16 @@ def test_an_admin_sees_every_client_and_sector_edits_are_kept(pstore, ann, mini)
                                                                     "Nordics")]
     with pstore.engine.connect() as db:
         assert db.execute(sa.select(sa.func.count()).select_from(clients_table)).scalar() == 1
+
+
+def test_the_share_of_plan_actions_done_counts_saved_actions_not_dropped(pstore, ann, mini):
+    client = pstore.create_client_for(ann, "Acme")
+    w = answered(pstore, client.id, [(4, 2, 4, 4), (3, 3, 3, 3)])
+    pstore.save_plan_edits(w.id, [
+        {"action_id": "a1", "status": "Done"}, {"action_id": "a2", "status": "Done"},
+        {"action_id": "a3", "status": "In progress"}, {"action_id": "a4", "status": "Dropped"},
+        {"action_id": "a5", "status": "Not started"}])
+    from assessment.history import plan_share
+
+    share = plan_share(pstore.plan_done(ann, client.id), [w.id]).iloc[0]
+    assert (share["done"], share["actions"], share["share"]) == (2, 4, 0.5)
