@@ -302,7 +302,7 @@ def scores_csv(table: pd.DataFrame) -> str:
 def cmd_plan(args) -> int:
     from .actions import load_actions
     from .export import WorkbookError, save_workbook
-    from .pdf_report import PdfError, output_problem, save_pdf
+    from .pdf_report import PdfError, output_problem, pdf_bytes, write_pdf
     from .report import build_report, score_file
 
     if not (args.xlsx or args.pdf):
@@ -334,10 +334,12 @@ def cmd_plan(args) -> int:
         f"assessment {name}, questionnaire {q.id} {q.version}", client=args.client or name,
         title=f"{q.title}: {name}", benchmarks={q.id: benchmark} if benchmark else {})
     try:
-        if args.pdf:
-            save_pdf(report, args.pdf, {q.id: q})
+        # The PDF is made first and written last: a failure on the way leaves neither file.
+        pdf = pdf_bytes(report, {q.id: q}) if args.pdf else None
         if args.xlsx:
             save_workbook(report, args.xlsx)  # read back before it takes the target's place
+        if pdf is not None:
+            write_pdf(pdf, args.pdf)
     except (WorkbookError, PdfError) as e:
         print(e, file=sys.stderr)
         return 1

@@ -487,9 +487,13 @@ def pdf_bytes(report: PlanReport, questionnaires: Mapping[str, Questionnaire]) -
 
 def save_pdf(report: PlanReport, path: Path | str,
              questionnaires: Mapping[str, Questionnaire]) -> None:
+    """The report as a PDF file, written whole or not at all (see write_pdf)."""
+    write_pdf(pdf_bytes(report, questionnaires), path)
+
+
+def write_pdf(data: bytes, path: Path | str) -> None:
     """Write the whole file or nothing: written beside the target, then moved into place.
     PdfError (carrying the path) when the file cannot be written there."""
-    data = pdf_bytes(report, questionnaires)
     target = Path(path)
     tmp = target.with_name(f".{target.name}.tmp")
     try:

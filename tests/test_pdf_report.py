@@ -447,3 +447,23 @@ def test_the_download_button_gives_the_pdf_in_a_real_browser(tmp_path):
     pages, text = pages_and_text(path.read_bytes())
     assert 1 <= pages <= 3
     assert "DEMO · Northwind Utilities (sample data)" in text
+
+
+def test_plan_leaves_neither_file_when_its_workbook_cannot_be_reopened(responses, tmp_path,
+                                                                        monkeypatch, capsys):
+    from assessment import cli
+    from assessment import export as export_module
+
+    real = export_module.workbook
+
+    def broken(report):  # as if something slipped past the cleaning (see test_hostile_files)
+        wb = real(report)
+        wb.properties.title = "A\x0bB"
+        return wb
+
+    monkeypatch.setattr(export_module, "workbook", broken)
+    code = cli.main(["plan", "commitment", str(responses), "--xlsx", str(tmp_path / "plan.xlsx"),
+                     "--pdf", str(tmp_path / "report.pdf")])
+    assert code == 1
+    assert "the workbook written cannot be opened again" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
