@@ -291,7 +291,8 @@ def _summary(ws, report: PlanReport) -> None:
              ("Benchmark", report.benchmark_line or NO_BENCHMARK),
              ("Reference", report.reference)]
     for i, (name, value) in enumerate(facts, start=3):
-        put(ws, i, 1, name).font = Font(bold=True)
+        label = put(ws, i, 1, name)
+        label.font, label.alignment = Font(bold=True), TOP
         put(ws, i, 2, value, "yyyy-mm-dd" if isinstance(value, date) else None).alignment = WRAP
     r = len(facts) + 4
     _title(ws, r, "Priorities for the first 90 days")
@@ -329,12 +330,12 @@ def _summary(ws, report: PlanReport) -> None:
     for r, row in enumerate(rows.itertuples(), start=top + 1):
         put(ws, r, 1, getattr(row, "title", row.questionnaire)).alignment = WRAP
         put(ws, r, 2, row.name).alignment = WRAP
-        put(ws, r, 3, _number(row.score), "0.00")
-        put(ws, r, 4, row.level)
-        put(ws, r, 5, _basis(row))
+        put(ws, r, 3, _number(row.score), "0.00").alignment = TOP
+        put(ws, r, 4, row.level).alignment = TOP
+        put(ws, r, 5, _basis(row)).alignment = TOP
         if benchmark:
-            put(ws, r, 6, _number(getattr(row, "benchmark_median", None)), "0.0")
-            put(ws, r, 7, _number(getattr(row, "benchmark_percentile", None)), "0")
+            put(ws, r, 6, _number(getattr(row, "benchmark_median", None)), "0.0").alignment = TOP
+            put(ws, r, 7, _number(getattr(row, "benchmark_percentile", None)), "0").alignment = TOP
         if row.dimension != "overall":
             chart_rows.append(r)
     fit_rows(ws, 1)
