@@ -125,7 +125,8 @@ def sync_cookie() -> None:
     script = ("<script>(function(){var secure=location.protocol==='https:'?'; Secure':'';"
               f"document.cookie='{COOKIE}={want or ''}; Max-Age={age}; Path=/; "
               "SameSite=Strict'+secure;})();</script>")
-    st.html("<style>.st-key-account_cookie{display:none}</style>")
+    st.html("<style>.st-key-account_cookie, [data-testid=stLayoutWrapper]:has("
+            "> .st-key-account_cookie) {display: none}</style>")  # no room, no gap
     with st.container(key="account_cookie"):
         st.html(script, unsafe_allow_javascript=True)
 

@@ -56,7 +56,7 @@ def open_existing(user: User) -> None:
                     + (" · demo" if w.is_demo else ""))
         c2.caption(("answering open" if w.answering_open else "answering closed")
                    + (" · results revealed" if w.results_revealed else ""))
-        if c3.button("Open", key=f"open_{w.id}"):
+        if c3.button("Open", key=f"open_workshop_{w.id}"):
             open_workshop(w.id)
             st.rerun()
 

@@ -107,7 +107,7 @@ def test_a_consultant_opens_the_demo_from_their_list_where_it_is_marked_as_demo(
     at = start("app_pages/facilitator.py", db)
     assert at.selectbox(key="open_client").options == [
         f"{demo.client_name} (demo: invented data)"]
-    at.button(key=f"open_{demo.id}").click().run()
+    at.button(key=f"open_workshop_{demo.id}").click().run()
     assert not at.exception
     assert "Leadership workshop (demo)" in texts(at)
     assert "Demo workshop" in texts(at)
