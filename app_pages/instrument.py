@@ -15,8 +15,13 @@ from assessment.reliability import (
     InstallationAnswers,
     installation_answers,
     reliability,
+    uploaded_answers,
 )
+from assessment.responses import ResponsesError
 from assessment.store import database_url
+from assessment.uploads import UploadError
+
+INSTALLATION, FILE = "This installation's clients", "A responses file"
 
 store = open_store()
 shipped = questionnaires()
@@ -44,14 +49,30 @@ listwise = st.toggle("Only respondents who answered every question of a dimensio
                      value=False, key="instrument_listwise",
                      help="Off: each pair of questions is compared over everyone who answered "
                           "both (pairwise, as R's psych::alpha and pingouin do by default).")
-data = _answers(database_url(), qid)
-result = reliability(data.answers, q, listwise=bool(listwise))
-
-st.caption(f"{result.respondents} respondents in {data.workshops} workshop(s) of this "
-           f"installation's clients; the demo client is left out. Answers are read against "
-           f"{plain(q.title)} version {plain(q.version)}"
-           + (f"; {data.left_out} stored answer(s) that no longer fit it are left out."
-              if data.left_out else "."))
+source = offered(st.radio("Respondents", [INSTALLATION, FILE], horizontal=True,
+                          key="instrument_source"), [INSTALLATION, FILE], INSTALLATION)
+if source == FILE:
+    upload = st.file_uploader("Responses file (the command line's format: CSV or XLSX)",
+                              type=["csv", "xlsx"], key="instrument_file")
+    if upload is None:
+        st.stop()
+    try:
+        answers = uploaded_answers(upload.getvalue(), upload.name, q)
+    except (UploadError, ResponsesError) as e:
+        st.error("The file is refused, as the command line would refuse it:")
+        st.text(str(e))
+        st.stop()
+    result = reliability(answers, q, listwise=bool(listwise))
+    st.caption(f"{result.respondents} respondents in {plain(upload.name)}, read against "
+               f"{plain(q.title)} version {plain(q.version)}.")
+else:
+    data = _answers(database_url(), qid)
+    result = reliability(data.answers, q, listwise=bool(listwise))
+    st.caption(f"{result.respondents} respondents in {data.workshops} workshop(s) of this "
+               f"installation's clients; the demo client is left out. Answers are read against "
+               f"{plain(q.title)} version {plain(q.version)}"
+               + (f"; {data.left_out} stored answer(s) that no longer fit it are left out."
+                  if data.left_out else "."))
 
 st.markdown(
     f"**Cronbach's alpha** says how consistently a dimension's questions measure one thing: "

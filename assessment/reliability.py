@@ -31,8 +31,9 @@ import numpy as np
 import pandas as pd
 
 from .model import Questionnaire
-from .responses import validate_lenient
+from .responses import load_answers, validate_lenient
 from .scoring import cells
+from .uploads import UPLOAD, check_csv, check_xlsx
 
 MIN_RESPONDENTS = 30
 GOOD = 0.8
@@ -203,3 +204,19 @@ def installation_answers(store, questionnaire: Questionnaire) -> InstallationAns
         return InstallationAnswers(answers, 0, 0)
     answers, misfits = validate_lenient(pd.concat(frames, ignore_index=True), questionnaire)
     return InstallationAnswers(answers, len(frames), len(misfits))
+
+
+def uploaded_answers(data: bytes, filename: str, questionnaire: Questionnaire) -> pd.DataFrame:
+    """A responses file uploaded in the app (CSV or XLSX), measured against the app's upload
+    limits first, then read and refused exactly as the command line refuses it: UploadError or
+    ResponsesError, naming rows, questions and values."""
+    import tempfile
+    from pathlib import Path
+
+    name = Path(str(filename or "upload.csv")).name[:200]
+    workbook = Path(name).suffix.lower() in (".xlsx", ".xlsm")
+    (check_xlsx if workbook else check_csv)(data, name, UPLOAD)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        return load_answers(path, questionnaire)

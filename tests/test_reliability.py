@@ -405,3 +405,49 @@ def test_the_instrument_page_is_for_signed_in_admins_only(db):
     assert not at.dataframe and "Sign in" in page_text(at)
     at = instrument_page(db, admin=False)
     assert not at.dataframe and "for admins" in page_text(at)
+
+
+# ---------------------------------------------------------------- a file uploaded in the app
+
+def test_an_uploaded_file_gives_what_the_command_line_gives(scale, responses_csv):
+    from assessment.reliability import uploaded_answers
+    from assessment.responses import load_answers
+
+    uploaded = reliability(uploaded_answers(responses_csv.read_bytes(), "answers.csv", scale), scale)
+    from_path = reliability(load_answers(responses_csv, scale), scale)
+    pd.testing.assert_frame_equal(uploaded.table, from_path.table)
+
+
+def test_an_uploaded_file_is_refused_as_the_command_line_refuses_it(scale, responses_csv,
+                                                                    tmp_path):
+    from assessment.reliability import uploaded_answers
+    from assessment.responses import ResponsesError
+
+    lines = responses_csv.read_text().splitlines()
+    fields = lines[3].split(",")
+    fields[5] = "9"
+    lines[3] = ",".join(fields)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ResponsesError) as caught:
+        uploaded_answers(bad.read_bytes(), "bad.csv", scale)
+    command = run("reliability", scale.path, bad)
+    assert command.returncode == 1
+    # the same problem, named the same way (the command names the file by its path)
+    assert str(caught.value).split(": ", 1)[1] == command.stderr.strip().split(": ", 1)[1]
+
+
+def test_an_uploaded_file_above_the_app_limit_is_refused_before_it_is_read(scale):
+    from assessment.reliability import uploaded_answers
+    from assessment.uploads import UploadError
+
+    big = b"assessment,respondent,role,question,option,value,comment\n" + b"A,r,,a1,,3,\n" * 500_000
+    with pytest.raises(UploadError, match="MB"):
+        uploaded_answers(big, "big.csv", scale)
+
+
+def test_the_instrument_page_offers_a_responses_file(db):
+    at = instrument_page(db)
+    at.radio(key="instrument_source").set_value("A responses file").run()
+    assert not at.exception, at.exception
+    assert at.get("file_uploader") and not at.dataframe
