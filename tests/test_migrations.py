@@ -9,17 +9,18 @@ import sys
 
 import pytest
 import sqlalchemy as sa
-from conftest import ROOT
+from conftest import ROOT, add_consultant
 
 from assessment.questionnaire import load_shipped
 from assessment.schema import metadata
-from assessment.store import Store
+from assessment.store import Forbidden, Store
 from assessment.store.engine import head_revision
 from assessment.workshop import results
 
 RELEASE_DB = ROOT / "tests" / "data" / "release-0.1.0.db"
 # What tests/data/release-0.1.0.db holds: made by release 0.1.0's own code (the demo, a second
-# client "Harbourline Ferries" with workshop C2KTSN, key "release-key", one participant "Ann"
+# client "Harbourline Ferries" with workshop C2KTSN (and a facilitator key "release-key", which
+# opens nothing since accounts replaced keys), one participant "Ann"
 # with an answer to a question id that never existed, an agreed score, a note, a target, a
 # plan edit).
 RELEASE_COUNTS = {"clients": 2, "workshops": 2, "participants": 7, "answers": 511,
@@ -49,7 +50,14 @@ def test_a_database_made_by_release_0_1_0_upgrades_in_place_with_its_data(releas
     assert counts(store) == before
     workshop = store.workshop_by_code("C2KTSN")
     assert workshop.client_name == "Harbourline Ferries"
-    assert store.sign_in("C2KTSN", "release-key") == workshop
+    # Workshops made before accounts belong to the first admin; the demo stays everyone's.
+    root = add_consultant(store, "root", admin=True)
+    other = add_consultant(store, "ann")
+    assert store.workshop_for(root, workshop.id) == workshop
+    with pytest.raises(Forbidden):
+        store.workshop_for(other, workshop.id)
+    assert [(c.name, c.is_demo) for c in store.visible_clients(other)] == [
+        ("DEMO · Northwind Utilities (sample data)", True)]
     ann = store.participant_by_token(RELEASE_TOKEN)
     assert ann.name == "Ann"
     with pytest.raises(Exception, match="already joined"):

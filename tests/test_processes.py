@@ -144,18 +144,29 @@ def running(*apps: App):
             app.stop()
 
 
-def new_workshop(url: str, questionnaires=(QUESTIONNAIRE,)) -> tuple[int, str, str]:
-    """A client and a workshop made with the store; (workshop id, join code, facilitator key)."""
-    from assessment.store import Store
+FACILITATOR = "facilitator"  # the consultant who runs the workshops of these tests
+
+
+def new_workshop(url: str, questionnaires=(QUESTIONNAIRE,)) -> tuple[int, str]:
+    """A client and a workshop made with the store, the client given to the consultant
+    FACILITATOR (made if needed, with conftest's PASSWORD); (workshop id, join code)."""
+    from conftest import add_consultant
+
+    from assessment.store import Store, StoreError
 
     store = Store(url)
     try:
         store.create_schema()
-        client = store.create_client("Process Test Ltd")
-        workshop, key = store.create_workshop(client.id, "Process test", list(questionnaires))
+        try:
+            user = store.user(FACILITATOR)
+        except StoreError:
+            user = add_consultant(store, FACILITATOR)
+        client = store.create_client_for(user, "Process Test Ltd")
+        workshop = store.create_workshop_for(user, client.id, "Process test",
+                                             list(questionnaires))
     finally:
         store.close()
-    return workshop.id, workshop.code, key
+    return workshop.id, workshop.code
 
 
 def stored_answers(url: str, workshop_id: int) -> dict[tuple[str, str], str]:
@@ -238,13 +249,18 @@ class Tab(StreamlitClient):
         assert self.token, f"no personal token after joining: {self.query_string!r}"
         return self.token
 
-    async def sign_in(self, code: str, key: str) -> None:
-        """The Facilitator page's form: code and key."""
-        result = await self.open("facilitator", "")
+    async def sign_in(self, workshop_id: int) -> None:
+        """Sign in as FACILITATOR on the sign-in page, then open the workshop's Facilitator
+        page by its address (the page checks the id against the consultant's clients)."""
+        from conftest import PASSWORD
+
+        result = await self.open("account", "")
         assert result.ok, result
-        await self.set_value("open_code", code)
-        await self.set_value("open_key", key)
-        result = await self.click("Open workshop")
+        await self.set_value("signin_username", FACILITATOR)
+        await self.set_value("signin_password", PASSWORD)
+        result = await self.click("Sign in")
+        assert result.ok and not result.errors, (result, self.texts())
+        result = await self.open("facilitator", f"workshop={workshop_id}")
         assert result.ok and not result.errors, (result, self.texts())
         assert "Progress" in self.texts(), self.texts()
 
@@ -300,11 +316,11 @@ async def _two_processes(url: str, a: App, b: App) -> dict:
     async with Tab(a.port) as tab_a, Tab(b.port) as tab_b:
         first = await asyncio.gather(tab_a.open(), tab_b.open())
     assert all(r.ok for r in first), first
-    workshop_id, code, key = new_workshop(url)  # create_schema: already at the latest revision
+    workshop_id, code = new_workshop(url)  # create_schema: already at the latest revision
 
     found: dict = {}
     async with Tab(b.port) as facilitator:
-        await facilitator.sign_in(code, key)
+        await facilitator.sign_in(workshop_id)
         board = [e for e in facilitator.elements.values() if e.fragment_id]
         assert board, "the progress board is not a fragment"
         fragment = board[0].fragment_id
@@ -346,7 +362,7 @@ KILL_AFTER = 10  # acknowledged answers before the kill
 
 def test_answers_survive_a_killed_process(database_url, tmp_path):
     """SIGKILL while five participants answer; restart; nothing acknowledged is lost."""
-    workshop_id, code, _ = new_workshop(database_url)
+    workshop_id, code = new_workshop(database_url)
     app = App(database_url, tmp_path / "app.log").start()
     try:
         outcome = asyncio.run(asyncio.wait_for(_answer_until_killed(app, code), 90))
@@ -569,7 +585,7 @@ def test_nginx_in_front_of_two_processes(database_url, tmp_path, nginx):
 
 def _through_nginx(url: str, a: App, b: App, proxy: Nginx) -> None:
     backends = {f"{HOST}:{a.port}": a, f"{HOST}:{b.port}": b}
-    workshop_id, code, _ = new_workshop(url)
+    workshop_id, code = new_workshop(url)
 
     # The health endpoint answers through the proxy.
     status, _, body = http_get(f"{proxy.url}/_stcore/health")

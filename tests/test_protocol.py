@@ -12,7 +12,8 @@ import asyncio
 import re
 
 import pytest
-from test_processes import QUESTIONNAIRE, App, Tab, acknowledged, first_section
+from conftest import add_consultant
+from test_processes import FACILITATOR, QUESTIONNAIRE, App, Tab, acknowledged, first_section
 
 pytestmark = pytest.mark.e2e
 
@@ -28,8 +29,9 @@ def app(tmp_path_factory):
     url = f"sqlite:///{folder / 'protocol.db'}"
     store = Store(url)
     store.create_schema()
-    client = store.create_client("Protocol Test Ltd")
-    workshop, key = store.create_workshop(client.id, "Attacks", [QUESTIONNAIRE, "tradeoffs"])
+    user = add_consultant(store, FACILITATOR)
+    client = store.create_client_for(user, "Protocol Test Ltd")
+    workshop = store.create_workshop_for(user, client.id, "Attacks", [QUESTIONNAIRE, "tradeoffs"])
     # Two colleagues who answered honestly, so that the results page has a team to score.
     for n, name in enumerate(("Hana Honest", "Ivo Honest")):
         participant, _ = store.join(workshop.code, name, "manager")
@@ -37,7 +39,7 @@ def app(tmp_path_factory):
             store.save_answer(participant.id, QUESTIONNAIRE, qid, str(1 + (i + n) % 5))
     store.close()
     server = App(url, folder / "app.log").start()
-    yield {"server": server, "url": url, "workshop": workshop, "key": key}
+    yield {"server": server, "url": url, "workshop": workshop}
     server.stop()
 
 
@@ -110,7 +112,7 @@ def test_an_answer_the_page_never_offered_is_refused_and_results_still_render(ap
 
     async def results() -> tuple:
         async with Tab(app["server"].port) as tab:
-            await tab.sign_in(app["workshop"].code, app["key"])
+            await tab.sign_in(app["workshop"].id)
             result = await tab.open("results", "")
             return result, tab.texts(), tab.metric("Participants who answered"), \
                 tab.metric("Overall score"), tab.tables()
