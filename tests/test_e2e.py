@@ -81,6 +81,20 @@ async def settle(page) -> None:
     await page.wait_for_timeout(200)
 
 
+async def sign_in(page, url: str, username: str, password: str | None = None) -> None:
+    """Sign in on the sign-in page (conftest's PASSWORD unless given); it leads to the
+    Facilitator page."""
+    from conftest import PASSWORD
+
+    await page.goto(f"{url}/account")
+    await settle(page)
+    await page.get_by_role("textbox", name="Username").fill(username)
+    await page.get_by_role("textbox", name="Password").fill(password or PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("heading", name="Facilitator").wait_for(timeout=30_000)
+    await settle(page)
+
+
 async def checked_answers(page) -> int:
     """How many answer radios are selected (the questionnaire picker left out)."""
     return await page.locator("[class*='st-key-tradeoffs-'] input[type=radio]:checked").count()
@@ -165,8 +179,7 @@ async def scenario(server: Server, shots: Path) -> dict:
         await settle(facilitator)
         await facilitator.get_by_text("Join a workshop").wait_for()
         await facilitator.screenshot(path=shots / "0-home.png", full_page=True)
-        await facilitator.goto(f"{server.url}/facilitator")
-        await settle(facilitator)
+        await sign_in(facilitator, server.url, "ann")
         await facilitator.get_by_role("tab", name="New workshop").click()
         await facilitator.get_by_role("textbox", name="Client name").fill("Acme Retail")
         chosen = facilitator.locator(".st-key-new_questionnaires")
@@ -216,6 +229,14 @@ async def scenario(server: Server, shots: Path) -> dict:
 
 
 def test_three_participants_answer_at_once_and_the_facilitator_sees_results(server, tmp_path):
+    from conftest import add_consultant
+
+    from assessment.store import Store
+
+    store = Store(f"sqlite:///{server.database}")
+    store.create_schema()
+    add_consultant(store, "ann")
+    store.close()
     shots = tmp_path / "screenshots"
     shots.mkdir()
     try:
@@ -247,7 +268,7 @@ def test_three_participants_answer_at_once_and_the_facilitator_sees_results(serv
     assert len(list(shots.glob("*.png"))) >= 15
 
 
-async def plan_round_trip(server: Server, shots: Path, code: str) -> dict:
+async def plan_round_trip(server: Server, shots: Path, workshop_id: int) -> dict:
     import openpyxl
     from playwright.async_api import async_playwright
 
@@ -256,11 +277,8 @@ async def plan_round_trip(server: Server, shots: Path, code: str) -> dict:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = await (await browser.new_context(viewport={"width": 1300, "height": 2400},
                                                 accept_downloads=True)).new_page()
-        await page.goto(f"{server.url}/facilitator")
-        await settle(page)
-        await page.get_by_role("textbox", name="Join code").fill(code)
-        await page.locator("input[type=password]").first.fill("demo")
-        await page.get_by_role("button", name="Open workshop").click()
+        await sign_in(page, server.url, "root")
+        await page.goto(f"{server.url}/facilitator?workshop={workshop_id}")  # an admin's
         await page.get_by_role("button", name="Open the plan").wait_for(timeout=30_000)
         await page.get_by_role("button", name="Open the plan").click()
         await page.get_by_role("button", name="Prepare the Excel workbook").wait_for(
@@ -298,6 +316,8 @@ async def plan_round_trip(server: Server, shots: Path, code: str) -> dict:
 
 
 def test_an_edited_plan_workbook_comes_back_into_the_app(server, tmp_path):
+    from conftest import add_consultant
+
     from assessment.demo import create_demo
     from assessment.questionnaire import load_shipped
     from assessment.store import Store
@@ -305,10 +325,11 @@ def test_an_edited_plan_workbook_comes_back_into_the_app(server, tmp_path):
     store = Store(f"sqlite:///{server.database}")
     store.create_schema()
     workshop = create_demo(store, load_shipped(), read_only=False)  # the demo is read-only
+    add_consultant(store, "root", admin=True)  # sees every client
     shots = tmp_path / "screenshots"
     shots.mkdir()
     try:
-        found = asyncio.run(plan_round_trip(server, shots, workshop.code))
+        found = asyncio.run(plan_round_trip(server, shots, workshop.id))
     finally:
         if os.environ.get("E2E_SCREENSHOTS"):
             shutil.copytree(shots, os.environ["E2E_SCREENSHOTS"], dirs_exist_ok=True)

@@ -9,8 +9,8 @@ import os
 import shutil
 
 import pytest
-from conftest import PASSWORD, add_consultant
-from test_e2e import ARGS, CHROMIUM, settle
+from conftest import add_consultant
+from test_e2e import ARGS, CHROMIUM, settle, sign_in
 
 from app_pages.common import COOKIE
 from assessment.demo import DEMO_CLIENT, ensure_demo
@@ -35,16 +35,6 @@ def firm(tmp_path):
                                                ["commitment"])
     store.close()
     return made
-
-
-async def sign_in(page, url: str, username: str, password: str = PASSWORD) -> None:
-    await page.goto(f"{url}/account")
-    await settle(page)
-    await page.get_by_role("textbox", name="Username").fill(username)
-    await page.get_by_role("textbox", name="Password").fill(password)
-    await page.get_by_role("button", name="Sign in").click()
-    await page.get_by_role("heading", name="Facilitator").wait_for(timeout=30_000)
-    await settle(page)
 
 
 async def main_text(page) -> str:

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 import zxingcpp
-from conftest import PASSWORD, ROOT, add_consultant, open_workshop_as
+from conftest import ROOT, add_consultant, open_workshop_as
 from PIL import Image
 from streamlit.testing.v1 import AppTest
-from test_e2e import ARGS, CHROMIUM, Server, free_port, settle
+from test_e2e import ARGS, CHROMIUM, Server, free_port, sign_in
 from test_hostile_text import HOSTILE, Page
 
 from app_pages import common
@@ -273,11 +273,7 @@ async def _projector_in_browser(url: str, code: str, shot: Path, database: str) 
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = await (await browser.new_context(
             viewport={"width": 1920, "height": 1080})).new_page()
-        await page.goto(f"{url}/account")
-        await settle(page)
-        await page.get_by_role("textbox", name="Username").fill("ann")
-        await page.get_by_role("textbox", name="Password").fill(PASSWORD)
-        await page.get_by_role("button", name="Sign in").click()
+        await sign_in(page, url, "ann")
         await page.locator("[class*=st-key-open_workshop_] button").first.click()
         await page.get_by_role("button", name="Show on the projector").click()
         await page.locator(".st-key-projector-code h1").wait_for(timeout=30_000)
