@@ -14,6 +14,7 @@ setup: $(VENV_STAMP)
 
 run: setup
 	$(PY) -m assessment demo
+	$(PY) -m assessment user init
 	$(PY) -m streamlit run app.py
 
 test: setup

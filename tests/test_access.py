@@ -289,3 +289,9 @@ def test_with_an_identity_provider_configured_the_sign_in_page_offers_it_instead
     visit(at, "app_pages/signin.py")
     assert at.button(key="oidc_login").label == "Sign in with your account"
     assert not at.text_input  # no password form
+
+
+def test_authlib_is_installed_at_a_version_streamlits_login_accepts():
+    from streamlit.auth_util import is_authlib_installed
+
+    assert is_authlib_installed()  # requirements.txt pins it: st.login works when configured
