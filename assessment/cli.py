@@ -461,9 +461,12 @@ def _read_password(prompt: str = "Password") -> str:
         return password
     import getpass
 
-    first = getpass.getpass(f"{prompt}: ")
-    if getpass.getpass(f"{prompt} again: ") != first:
-        raise StoreError("the two passwords differ; nothing changed")
+    try:
+        first = getpass.getpass(f"{prompt}: ")
+        if getpass.getpass(f"{prompt} again: ") != first:
+            raise StoreError("the two passwords differ; nothing changed")
+    except EOFError:
+        raise StoreError("no password given; nothing changed") from None
     return first
 
 
