@@ -214,8 +214,8 @@ dimension_scores = sa.Table(
                         name="one_score_per_workshop_dimension"),
 )
 
-# Failed attempts at a guarded door (join code, facilitator key), per client address and per
-# target, so that guessing is slowed down and then refused, across every app process.
+# Failed attempts at a guarded door (join code, password), per client address and per
+# username, so that guessing is slowed down and then refused, across every app process.
 attempts = sa.Table(
     "attempts", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
