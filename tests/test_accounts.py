@@ -376,3 +376,15 @@ def test_user_init_prints_a_password_once_and_then_nothing(tmp_path):
     store = Store(url)
     assert store.authenticate("admin", password).is_admin
     store.close()
+
+
+def test_make_run_creates_the_first_admin_and_readme_quick_start_keeps_two_commands():
+    makefile = (ROOT / "Makefile").read_text()
+    run = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    steps = [line.strip() for line in run.splitlines()[1:]]
+    assert steps.index("$(PY) -m assessment user init") < steps.index(
+        "$(PY) -m streamlit run app.py")
+    readme = (ROOT / "README.md").read_text()
+    quick = readme.split("## Quick start", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    assert quick.split("\n")[:-1] == ["make run", "make test"]
+    assert "random password" in readme and "never a default password" in readme
