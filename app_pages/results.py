@@ -100,7 +100,12 @@ def benchmark_section(scores) -> None:
                 st.caption(b.provenance.line())
 
 
-overall = outcome.scores[outcome.scores["dimension"] == "overall"].iloc[0]
+overall_rows = outcome.scores[outcome.scores["dimension"] == "overall"]
+if overall_rows.empty:  # nobody has answered this questionnaire yet: nothing to score
+    st.info(f"Nobody has answered {plain(q.title)} yet. Scores appear here as answers come in; "
+            "the Facilitator page shows who has joined and how far each person is.")
+    st.stop()
+overall = overall_rows.iloc[0]
 m1, m2, m3 = st.columns(3)
 m1.metric("Participants who answered", outcome.participants)
 m2.metric("Overall score", "—" if overall["score"] != overall["score"] else

@@ -222,6 +222,18 @@ def test_results_ask_for_a_sign_in_first_and_then_for_a_workshop(db, demo):
     assert not at.dataframe
 
 
+def test_results_of_a_workshop_nobody_has_answered_say_so(db):
+    client = db.create_client("Quiet Co")
+    workshop = db.create_workshop(client.id, "Kick-off", ["commitment"])
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    open_workshop_as(at, db, workshop)
+    at.run()
+    at.switch_page("app_pages/results.py").run()
+    assert not at.exception, at.exception
+    assert "Nobody has answered" in texts(at)
+    assert not at.metric
+
+
 def chart(at: AppTest, field: str) -> str:
     """The Vega-Lite spec of the one chart on the page that encodes this field."""
     specs = [c.proto.spec for c in at.get("vega_lite_chart") if f'"field": "{field}"' in c.proto.spec]
