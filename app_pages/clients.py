@@ -8,30 +8,28 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import consultant_page, offered, open_store, plain, questionnaires, sentence
+from app_pages.common import (
+    client_filters,
+    consultant_page,
+    offered,
+    open_store,
+    plain,
+    questionnaires,
+    sentence,
+)
 from assessment import portfolio_charts
 from assessment.errors import StoreError
 from assessment.history import history, plan_share
 from assessment.importing import ImportRefused, import_assessment, preview
 
 PAGE = 50
-ANY = ""
 
 store = open_store()
 shipped = questionnaires()
 user = consultant_page(store, "My clients")
 
 # ---------------------------------------------------------------- the list
-facets = store.client_facets(user)
-search_col, sector_col, size_col, region_col = st.columns([3, 2, 2, 2])
-search = search_col.text_input("Search by name", key="clients_search", max_chars=100)
-chosen = {}
-for column, name, label in ((sector_col, "sector", "Sector"), (size_col, "size_band", "Size band"),
-                            (region_col, "region", "Region")):
-    options = [ANY, *facets[name]]
-    value = column.selectbox(label, options, key=f"clients_{name}",
-                             format_func=lambda v: v or "Any")
-    chosen[name] = offered(value, options, ANY)
+search, chosen = client_filters(store, user, "clients")
 
 
 

@@ -240,6 +240,23 @@ def facilitator_page(store: Store, title: str, what: str, header: bool = True) -
     return workshop
 
 
+def client_filters(store: Store, user: User, prefix: str) -> tuple[str, dict[str, str]]:
+    """A search box and sector, size band and region filters over the user's clients: the text
+    searched and the chosen values ("" for any)."""
+    facets = store.client_facets(user)
+    search_col, sector_col, size_col, region_col = st.columns([3, 2, 2, 2])
+    search = search_col.text_input("Search by name", key=f"{prefix}_search", max_chars=100)
+    chosen = {}
+    for column, name, label in ((sector_col, "sector", "Sector"),
+                                (size_col, "size_band", "Size band"),
+                                (region_col, "region", "Region")):
+        options = ["", *facets[name]]
+        value = column.selectbox(label, options, key=f"{prefix}_{name}",
+                                 format_func=lambda v: v or "Any")
+        chosen[name] = offered(value, options, "")
+    return search or "", chosen
+
+
 def client_address() -> str:
     """The address of this browser session (for slowing down guessers), as Streamlit sees it."""
     try:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import consultant_page, offered, open_store, questionnaires, sentence
+from app_pages.common import client_filters, consultant_page, offered, open_store, questionnaires, sentence
 from assessment import portfolio_charts
 from assessment.errors import StoreError
 from assessment.history import MAX_COMPARED, MIN_COMPARED, ComparisonRefused, compare, portfolio_overview
 from assessment.portfolio_export import gather, workbook_bytes
 
-ANY = ""
 OFFERED = 300  # clients offered in the picker at once; the search narrows them down
 
 store = open_store()
@@ -23,16 +22,7 @@ qid = offered(st.selectbox("Questionnaire", qids, key="compare_questionnaire",
                            format_func=lambda i: shipped[i].title), qids, qids[0])
 q = shipped[qid]
 
-facets = store.client_facets(user)
-search_col, sector_col, size_col, region_col = st.columns([3, 2, 2, 2])
-search = search_col.text_input("Search by name", key="compare_search", max_chars=100)
-chosen = {}
-for column, name, label in ((sector_col, "sector", "Sector"), (size_col, "size_band", "Size band"),
-                            (region_col, "region", "Region")):
-    options = [ANY, *facets[name]]
-    value = column.selectbox(label, options, key=f"compare_{name}",
-                             format_func=lambda v: v or "Any")
-    chosen[name] = offered(value, options, ANY)
+search, chosen = client_filters(store, user, "compare")
 
 found, _ = store.client_page(user, search.strip(), chosen["sector"], chosen["size_band"],
                              chosen["region"], limit=OFFERED)

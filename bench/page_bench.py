@@ -32,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from rerun_bench import sign_in  # noqa: E402 - after the path, like the app's own imports
+
 EMPTY_PAGE = "import streamlit as st\nst.title('Empty')\n"
 ALTAIR_IMPORT = """
 import time
@@ -59,19 +61,6 @@ def timed(fn, repeat: int = 5) -> dict[str, float]:
 
 
 
-def sign_in(at, store, workshop_id: int) -> None:
-    """A signed-in admin (who sees every client) with the workshop opened, as the Facilitator
-    page leaves a session; the account is made once, with a cheap scrypt cost."""
-    from app_pages.common import OPEN_KEY, SESSION_KEY
-    from assessment.store import StoreError
-
-    try:
-        user = store.user("bench")
-    except StoreError:
-        store.scrypt_n = 2**4
-        user = store.add_user("bench", "bench password", admin=True)
-    at.session_state[SESSION_KEY] = store.start_session(user)
-    at.session_state[OPEN_KEY] = workshop_id
 
 def keep(figures: dict, name: str, times: dict, which: str = "later") -> None:
     figures[name], figures[name + "_cpu"] = times[which], times[which + "_cpu"]
