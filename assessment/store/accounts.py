@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,6 +27,19 @@ MAX_PASSWORD = 1024  # scrypt reads all of it; a megabyte "password" is an attac
 SESSION_IDLE = timedelta(hours=12)
 SESSION_LIFETIME = timedelta(days=7)
 _SEEN_EVERY = timedelta(minutes=5)  # how often a session's last use is written back
+# 128 MiB per hash: twenty sign-ins at once took 2.8 GB in one process (measured), a guesser
+# with a hundred sessions would take the server down. At most this many hashes run at once in
+# a process; the others queue (a sign-in that waits longer than AccountStore.hashing_wait is
+# told the server is busy).
+HASHES_AT_ONCE = 2
+_hashing = threading.BoundedSemaphore(HASHES_AT_ONCE)
+
+
+class Busy(StoreError):
+    """Every hashing slot of this process stayed taken for longer than a sign-in may wait."""
+
+    def __init__(self):
+        super().__init__("the server is busy checking other sign-ins: try again in a minute")
 
 
 class Forbidden(StoreError):
@@ -51,21 +65,29 @@ def _password_bytes(password: str) -> bytes:
 
 
 def hash_password(password: str, salt: bytes | None = None,
-                  n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
-    """scrypt hash of a password, stored with its parameters: scrypt$n$r$p$salt$hash (hex)."""
+                  n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P,
+                  wait: float | None = None) -> str:
+    """scrypt hash of a password, stored with its parameters: scrypt$n$r$p$salt$hash (hex).
+    Waits for one of the process's HASHES_AT_ONCE slots (at most `wait` seconds, else Busy)."""
     salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(_password_bytes(password), salt=salt, n=n, r=r, p=p, dklen=32,
-                            maxmem=256 * 1024 * 1024)
+    if not _hashing.acquire(timeout=wait):
+        raise Busy()
+    try:
+        digest = hashlib.scrypt(_password_bytes(password), salt=salt, n=n, r=r, p=p, dklen=32,
+                                maxmem=256 * 1024 * 1024)
+    finally:
+        _hashing.release()
     return f"scrypt${n}${r}${p}${salt.hex()}${digest.hex()}"
 
 
-def check_password(password: str, stored: str) -> bool:
+def check_password(password: str, stored: str, wait: float | None = None) -> bool:
     """Compare a password with its stored hash in constant time."""
     try:
         kind, n, r, p, salt_hex, _ = stored.split("$")
         if kind != "scrypt":
             return False
-        expected = hash_password(password, bytes.fromhex(salt_hex), int(n), int(r), int(p))
+        expected = hash_password(password, bytes.fromhex(salt_hex), int(n), int(r), int(p),
+                                 wait)
     except ValueError:
         return False
     return hmac.compare_digest(expected, stored)
@@ -94,6 +116,8 @@ class AccountStore:
     # scrypt's cost for new hashes; each stored hash keeps its own, so a test store may lower it
     # to make accounts cheaply without changing how any password is checked.
     scrypt_n = SCRYPT_N
+    # How long a sign-in waits for a hashing slot before it is told the server is busy.
+    hashing_wait = 20.0
 
     # ---------------------------------------------------------------- users
 
@@ -201,15 +225,22 @@ class AccountStore:
         per username and per client address (Refused), even with the right password."""
         key = username_key(clean_name(str(username or "-"), "username", 80))
         subjects = {"username": key, "address": address or "unknown"}
-        self._guard("password", subjects)
-        with self.engine.connect() as db:
-            row = db.execute(sa.select(users).where(users.c.username_key == key)
-                             ).mappings().first()
-        password = str(password or "")[:MAX_PASSWORD]
-        good = check_password(password, row["password_hash"] if row else _DECOY)
+        # Counted as a failure before the password is checked (guesses sent at the same
+        # moment would otherwise all pass the lockout), and forgiven if it is right.
+        counted = self._admit("password", subjects)
+        try:
+            with self.engine.connect() as db:
+                row = db.execute(sa.select(users).where(users.c.username_key == key)
+                                 ).mappings().first()
+            password = str(password or "")[:MAX_PASSWORD]
+            good = check_password(password, row["password_hash"] if row else _DECOY,
+                                  self.hashing_wait)
+        except Busy:
+            self._forgive(counted)  # never checked: not a failure
+            raise
         if row is not None and good and not row["disabled"]:
+            self._forgive(counted)
             return self._user(row)
-        self._fail("password", subjects)
         return None
 
     def identity_user(self, email: str | None, verified: bool | None = None) -> User | None:

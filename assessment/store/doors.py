@@ -12,6 +12,9 @@ from assessment.schema import attempts
 
 from .security import DOORS, now
 
+# Any constant: the PostgreSQL advisory lock that admits one attempt at a guarded door at a time.
+DOOR_LOCK = 0x43434430
+
 
 class Refused(StoreError):
     """A guarded door that refuses every attempt for now; `wait` says for how long."""
@@ -51,6 +54,42 @@ class DoorStore:
                 delay = max(delay, policy.delay(len(failures)))
         if delay:
             self.sleep(delay)
+
+    def _admit(self, door: str, subjects: dict[str, str]) -> list[int]:
+        """_guard and _fail in one: the attempt is counted as a failure before it is checked,
+        so that attempts made at the same moment (many sessions, several processes) each see
+        the ones before them and the lockout holds; `_forgive` takes the count back when the
+        attempt succeeds. One attempt at a time is admitted (the write lock on SQLite, an
+        advisory lock on PostgreSQL). Refused while any subject is locked out (nothing is
+        counted then); otherwise waits as long as its failures say. Returns the rows counted."""
+        stamp = now()
+        delay = 0.0
+        with self.writer.begin() as db:
+            if db.dialect.name == "postgresql":
+                db.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": DOOR_LOCK})
+            for kind, subject in subjects.items():
+                policy = DOORS[(door, kind)]
+                failures = self._failures(db, door, f"{kind}:{subject}", stamp - policy.window)
+                if len(failures) >= policy.lock:
+                    last = failures[-1]
+                    last = last if last.tzinfo else last.replace(tzinfo=stamp.tzinfo)
+                    raise Refused(f"too many failed attempts: try again in "
+                                  f"{_minutes(last + policy.window - stamp)}",
+                                  last + policy.window - stamp)
+                delay = max(delay, policy.delay(len(failures)))
+            counted = [db.execute(attempts.insert().values(
+                door=door, subject=f"{kind}:{subject}", created_at=stamp)).inserted_primary_key[0]
+                for kind, subject in subjects.items()]
+            db.execute(attempts.delete().where(attempts.c.created_at < stamp - timedelta(days=1)))
+        if delay:
+            self.sleep(delay)
+        return counted
+
+    def _forgive(self, counted: list[int]) -> None:
+        """An attempt admitted by `_admit` succeeded (or was never checked): not a failure."""
+        if counted:
+            with self.writer.begin() as db:
+                db.execute(attempts.delete().where(attempts.c.id.in_(counted)))
 
     def _fail(self, door: str, subjects: dict[str, str]) -> None:
         stamp = now()
