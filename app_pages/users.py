@@ -44,9 +44,12 @@ with st.expander("Add a user"):
                 made = store.add_user(username, password, admin=bool(admin))
             except StoreError as e:
                 st.error(sentence(e))
-            else:
-                st.success(f"Added {plain(made.username)}. Give them the password in person "
-                           "or by another channel; they can change it on their Account page.")
+            else:  # a rerun, so the table above lists the new account at once
+                st.session_state["users_added"] = made.username
+                st.rerun()
+if st.session_state.get("users_added"):
+    st.success(f"Added {plain(st.session_state.pop('users_added'))}. Give them the password in "
+               "person or by another channel; they can change it on their Account page.")
 
 names = {u.username: u for u in store.users()}
 st.subheader("One user")

@@ -277,6 +277,21 @@ def test_an_admin_adds_disables_and_gives_a_client_on_the_users_page(db, firm):
     assert db.client_users(firm["ann"].client_id) == ["ann", "cy"]
 
 
+def test_a_user_just_added_is_in_the_table_of_users_at_once_with_the_message(db, firm):
+    at = app()
+    sign_in_as(at, db, "root", admin=True)
+    visit(at, "app_pages/users.py")
+    at.text_input(key="add_username").input("cy")
+    at.text_input(key="add_password").input(UNICODE_PASSWORD)
+    at.text_input(key="add_again").input(UNICODE_PASSWORD)
+    at.button(key="FormSubmitter:add_user-Add user").click().run()
+    assert not at.exception, at.exception
+    assert list(at.dataframe[0].value["Username"]) == ["ann", "bob", "cy", "root"]
+    assert any(m.value.startswith("Added cy.") for m in at.success)
+    at.run()  # the message is said once
+    assert not any(m.value.startswith("Added cy.") for m in at.success)
+
+
 # ---------------------------------------------------------------- OIDC
 
 def test_with_an_identity_provider_configured_the_sign_in_page_offers_it_instead_of_passwords(
