@@ -217,6 +217,10 @@ if outcome.scores["score"].notna().any():
                                           computed)
                 st.session_state["agreed_message"] = (
                     f"Recorded {value:.1f} ({level_of(value, q)}) for {dim_names[dimension]}.")
+                # an empty form: the score and rationale just recorded are never offered again
+                # for another dimension or questionnaire
+                for key in ("agree_value", "agree_rationale"):
+                    st.session_state.pop(key, None)
                 st.rerun()
             except StoreError as e:
                 st.error(sentence(e))

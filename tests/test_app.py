@@ -295,6 +295,21 @@ def test_an_agreed_score_is_recorded_beside_the_computed_one(db, finished):
         "Measurement, feedback and rewards", "agreed"] == 2.5
 
 
+def test_after_recording_an_agreed_score_the_form_is_empty_again(db, finished):
+    at = signed_in_results(finished)
+    at.selectbox(key="agree_dimension").set_value("measures")
+    at.number_input(key="agree_value").set_value(2.5)
+    at.text_area(key="agree_rationale").input("Feedback exists but drives no decisions.")
+    button(at, "Record agreed score").click().run()
+    assert not at.exception
+    assert any(m.value.startswith("Recorded 2.5") for m in at.success)
+    assert at.number_input(key="agree_value").value is None
+    assert at.text_area(key="agree_rationale").value == ""
+    at.radio(key="results_questionnaire").set_value("proposition").run()
+    assert at.number_input(key="agree_value").value is None
+    assert at.text_area(key="agree_rationale").value == ""
+
+
 def test_the_trade_off_summary_shows_points_and_the_stop_doing_list(demo):
     at = signed_in_results(demo)
     at.radio(key="results_questionnaire").set_value("tradeoffs").run()
