@@ -77,11 +77,29 @@ def _cookie_token() -> str | None:
     return token if isinstance(token, str) and _TOKEN.fullmatch(token) else None
 
 
+_OWNER = "account_owner"  # the account whose work this browser session's state holds
+
+
 def signed_in_user(store: Store) -> User | None:
     """The consultant signed in on this browser session, if any: a live server-side session
     (from this session's state, else from the cookie a reload brings back), or with OIDC the
     account named by the provider's email address. Checked against the store on every run, so
-    a sign-out, a password change or a disabled account takes effect at once."""
+    a sign-out, a password change or a disabled account takes effect at once.
+
+    When the account changes (signed out, a session that ended, someone else signed in on the
+    same tab), everything the previous one left in this session's state goes: a prepared
+    workbook, picks, messages and typed text are never shown to the next account."""
+    user = _signed_in(store)
+    owner = user.id if user else None
+    if _OWNER in st.session_state and st.session_state[_OWNER] != owner:
+        kept = {SESSION_KEY, _COOKIE_READ, _COOKIE_WRITTEN}
+        for key in [k for k in st.session_state if k not in kept]:
+            del st.session_state[key]
+    st.session_state[_OWNER] = owner
+    return user
+
+
+def _signed_in(store: Store) -> User | None:
     if oidc_enabled():
         if not getattr(st.user, "is_logged_in", False):
             return None

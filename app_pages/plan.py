@@ -296,9 +296,10 @@ st.caption("The workbook for the client and the programme office: summary with t
            "notes); trade-offs, rankings and the say–do gap; anonymised responses; and how "
            "every number was computed.")
 if st.button("Prepare the Excel workbook", key="prepare_xlsx"):
-    st.session_state["plan_xlsx"] = workbook_bytes(report)
-if st.session_state.get("plan_xlsx"):
-    st.download_button("Download the action plan (.xlsx)", st.session_state["plan_xlsx"],
+    st.session_state["plan_xlsx"] = (workshop.id, workbook_bytes(report))
+prepared = st.session_state.get("plan_xlsx")
+if prepared and prepared[0] == workshop.id:  # never a workbook made for another workshop
+    st.download_button("Download the action plan (.xlsx)", prepared[1],
                        file_name=deliverable_name(workshop.client_name, report.made),
                        key="download_xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

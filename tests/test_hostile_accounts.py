@@ -136,3 +136,59 @@ def test_sign_ins_at_the_same_moment_do_not_each_take_128_mib():
     # One hash ran before the baseline was taken, so the peak grows by about
     # (HASHES_AT_ONCE - 1) * 128 MiB; unbounded, it would grow by (n - 1) * 128 MiB.
     assert grown_mib < (accounts_module.HASHES_AT_ONCE + 0.5) * 128, grown_mib
+
+
+# ---------------------------------------------------------------- one browser tab, two accounts
+
+PLAN = "app_pages/plan.py"
+
+
+def offered_downloads(at) -> list[str]:
+    return [d.proto.label for d in at.get("download_button")]
+
+
+def test_a_prepared_workbook_is_never_offered_for_another_workshop_or_to_the_next_account(db):
+    """A consultant prepares one client's plan workbook, then opens another client's workshop:
+    the download there must not hand over the first client's workbook under the second
+    client's file name. Signed out, the next consultant on the same browser tab must not be
+    offered it either (seen through the websocket: Alice's workbook on Bob's plan page)."""
+    from conftest import give, open_workshop_as, sign_in_as
+    from streamlit.testing.v1 import AppTest
+
+    from app_pages.common import OPEN_KEY
+    from assessment.demo import create_demo
+    from assessment.questionnaire import load_shipped
+
+    shipped = load_shipped()
+    first = create_demo(db, shipped, read_only=False)
+    second = create_demo(db, shipped, read_only=False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    ann = open_workshop_as(at, db, first, "ann")
+    at.run()
+    at.switch_page(PLAN).run()
+    at.button(key="prepare_xlsx").click().run()
+    assert not at.exception, at.exception
+    assert "Download the action plan (.xlsx)" in offered_downloads(at)
+
+    give(db, ann, second.client_id)  # the same consultant, another client's workshop
+    at.session_state[OPEN_KEY] = second.id
+    at.run()
+    assert not at.exception, at.exception
+    assert "Download the action plan (.xlsx)" not in offered_downloads(at)
+
+    at.session_state[OPEN_KEY] = first.id  # prepared again, then signed out
+    at.run()
+    at.button(key="prepare_xlsx").click().run()
+    assert "Download the action plan (.xlsx)" in offered_downloads(at)
+    at.switch_page("app_pages/signin.py").run()
+    at.button(key="sign_out").click().run()
+    assert not at.exception, at.exception
+
+    bob = sign_in_as(at, db, "bob")  # the next consultant, on the same tab
+    at.run()
+    give(db, bob, second.client_id)
+    at.session_state[OPEN_KEY] = second.id
+    at.switch_page(PLAN).run()
+    assert not at.exception, at.exception
+    assert "Download the action plan (.xlsx)" not in offered_downloads(at)
+    assert "plan_xlsx" not in at.session_state
