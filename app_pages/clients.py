@@ -19,7 +19,7 @@ from app_pages.common import (
 )
 from assessment import portfolio_charts
 from assessment.errors import StoreError
-from assessment.history import history, plan_share
+from assessment.history import client_labels, history, plan_share
 from assessment.importing import ImportRefused, import_assessment, preview
 
 PAGE = 50
@@ -89,8 +89,9 @@ ids = [c.id for c in clients]
 by_id = {c.id: c for c in clients}
 if st.session_state.get("clients_open") not in ids:
     st.session_state["clients_open"] = ids[0]
+labels = client_labels({c.id: c.name for c in clients})  # two "Acme"s: both reachable
 picked = st.selectbox("Client", ids, key="clients_open",
-                      format_func=lambda i: by_id[i].name + (" (demo)" if by_id[i].is_demo else ""))
+                      format_func=lambda i: labels[i] + (" (demo)" if by_id[i].is_demo else ""))
 try:
     client, entries, cached = store.history_frame(user, offered(picked, ids, ids[0]))
 except StoreError as e:

@@ -8,7 +8,14 @@ import streamlit as st
 from app_pages.common import client_filters, consultant_page, offered, open_store, questionnaires, sentence
 from assessment import portfolio_charts
 from assessment.errors import StoreError
-from assessment.history import MAX_COMPARED, MIN_COMPARED, ComparisonRefused, compare, portfolio_overview
+from assessment.history import (
+    MAX_COMPARED,
+    MIN_COMPARED,
+    ComparisonRefused,
+    client_labels,
+    compare,
+    portfolio_overview,
+)
 from assessment.portfolio_export import gather, workbook_bytes
 
 OFFERED = 300  # clients offered in the picker at once; the search narrows them down
@@ -35,9 +42,10 @@ for i in kept:
             candidates[i] = store.client_for(user, i)
         except StoreError:
             pass
+labels = client_labels({i: c.name for i, c in candidates.items()})  # two "Acme"s: both
 picked = st.multiselect(f"Clients ({MIN_COMPARED} to {MAX_COMPARED})", list(candidates),
                         key="compare_clients", max_selections=MAX_COMPARED,
-                        format_func=lambda i: candidates[i].name)
+                        format_func=lambda i: labels[i])
 picked = offered(picked, list(candidates))
 st.caption("Each client's latest completed workshop (answering closed, or imported) with this "
            "questionnaire; the agreed score where there is one. The demo client is never "

@@ -18,6 +18,7 @@ from app_pages.common import (
     sentence,
     show_address_warning,
 )
+from assessment.history import client_labels
 from assessment.store import StoreError, User
 from assessment.workshop import progress
 
@@ -27,8 +28,8 @@ REFRESH_SECONDS = 3
 SHOWN_CLIENTS = 200  # a consultancy may have thousands: the search narrows the list
 
 
-def client_label(client) -> str:  # selectbox options are plain text: no escaping needed
-    return f"{client.name} (demo: invented data)" if client.is_demo else client.name
+def client_label(client, name: str) -> str:  # selectbox options are plain text: no escaping
+    return f"{name} (demo: invented data)" if client.is_demo else name
 
 
 def open_existing(user: User) -> None:
@@ -41,8 +42,9 @@ def open_existing(user: User) -> None:
                 "You have no clients yet: create a workshop for a new client in the next tab.")
         return
     by_id = {c.id: c for c in clients}
+    labels = client_labels({c.id: c.name for c in clients})  # two "Acme"s: both reachable
     chosen = offered(st.selectbox("Client", list(by_id), key="open_client",
-                                  format_func=lambda i: client_label(by_id[i])),
+                                  format_func=lambda i: client_label(by_id[i], labels[i])),
                      by_id, next(iter(by_id)))
     if len(clients) == SHOWN_CLIENTS:
         st.caption(f"The first {SHOWN_CLIENTS} clients by name: type part of a name to find "
@@ -64,10 +66,11 @@ def open_existing(user: User) -> None:
 def create_new(user: User) -> None:
     clients = [c for c in store.visible_clients(user, limit=SHOWN_CLIENTS) if not c.is_demo]
     by_id = {c.id: c for c in clients}
+    labels = client_labels({c.id: c.name for c in clients})
     with st.form("new_workshop"):
         existing = st.selectbox("Client", [None, *by_id], key="new_client_choice",
                                 format_func=lambda i: "A new client…" if i is None
-                                else by_id[i].name)
+                                else labels[i])
         st.caption("For a new client:")
         c1, c2 = st.columns(2)
         name = c1.text_input("Client name", max_chars=200, key="new_client_name")

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import consultant_page, offered, open_store, plain, sentence
+from assessment.history import client_labels
 from assessment.store import StoreError
 from assessment.store.accounts import MIN_PASSWORD
 
@@ -84,8 +85,10 @@ st.caption("Admins see every client; a consultant sees the clients they created 
 search = st.text_input("Find a client", max_chars=100, key="users_client_search")
 clients = {c.id: c for c in store.visible_clients(user, search=search.strip(),
                                                   limit=SHOWN_CLIENTS) if not c.is_demo}
+# Two clients called "Acme": each its own option, so access goes to the one picked.
+labels = client_labels({i: c.name for i, c in clients.items()})
 client_id = offered(st.selectbox("Client", list(clients), key="users_client",
-                                 format_func=lambda i: clients[i].name), clients)
+                                 format_func=lambda i: labels[i]), clients)
 if client_id is not None:
     given = store.client_users(client_id)
     st.write("Given to: " + (", ".join(plain(n) for n in given) if given else "nobody yet"))

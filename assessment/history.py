@@ -25,6 +25,7 @@ store decides who may see what. Rules (the README repeats them):
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,7 @@ import pandas as pd
 
 from .model import Questionnaire
 from .scoring import OVERALL, level_names
+from .text import name_key
 
 MIN_COMPARED, MAX_COMPARED = 2, 10
 UP, DOWN, SAME = "↑", "↓", "→"
@@ -55,6 +57,23 @@ class ClientInfo:
     id: int
     name: str
     is_demo: bool = False
+
+
+def client_labels(names: dict[int, str]) -> dict[int, str]:
+    """Client id -> the name as pickers, tables and charts show it, every label different:
+    clients whose names look the same (text.name_key: case, look-alike letters) get their id
+    added, "Acme (#12)". Streamlit tells a selectbox's or multiselect's options apart by their
+    label, so two clients called "Acme" would otherwise be one option (only one of them could be
+    opened, compared or given to a colleague), and a chart would draw them as one."""
+    labels = dict(names)
+    for _ in range(3):  # a name typed as "Acme (#12)" may meet a label made here
+        seen = Counter(name_key(label) for label in labels.values())
+        alike = [i for i, label in labels.items() if seen[name_key(label)] > 1]
+        if not alike:
+            break
+        for i in alike:
+            labels[i] = f"{labels[i]} (#{i})"
+    return labels
 
 
 def shown_score(computed, agreed):
@@ -221,9 +240,10 @@ def compare(clients: dict, latest: dict, scores: pd.DataFrame,
     grid = values.pivot_table(index="workshop_id", columns="dimension_id", values="shown",
                               aggfunc="first", dropna=False)
     rows = []
-    for cid, client in clients.items():
+    labels = client_labels({cid: client.name for cid, client in clients.items()})
+    for cid in clients:
         entry = latest[cid]
-        row = {"client": client.name, "client_id": cid, "held_on": entry.held_on,
+        row = {"client": labels[cid], "client_id": cid, "held_on": entry.held_on,
                "workshop_id": entry.id}
         for d in dims:
             value = grid.at[entry.id, d] if entry.id in grid.index and d in grid.columns \

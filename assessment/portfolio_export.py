@@ -41,10 +41,11 @@ def gather(store: Store, user: User, client_ids: list[int], questionnaire: Quest
     found, latest, scores = store.latest_completed(user, client_ids, questionnaire.id)
     comparison = compare(found, latest, scores, questionnaire)
     histories = {}
+    labels = dict(zip(comparison.table["client_id"], comparison.table["client"], strict=True))
     for i, cid in enumerate(found, start=1):
         step(0.1 + 0.6 * i / len(found), f"history of client {i} of {len(found)}")
-        client, entries, cached = store.history_frame(user, cid)
-        histories[client.name] = history(entries, cached, questionnaire)
+        _, entries, cached = store.history_frame(user, cid)
+        histories[labels[cid]] = history(entries, cached, questionnaire)  # one per client
     step(0.8, "portfolio overview")
     overview = portfolio_overview(store.portfolio_latest(user, questionnaire.id), questionnaire)
     return PortfolioReport(questionnaire, date.today(), comparison, histories, overview)
