@@ -45,10 +45,21 @@ def flash(section: str, message: str, kind: str = "success") -> None:
     st.session_state[f"plan_flash_{section}"] = (kind, message)
 
 
-def show_flash(section: str) -> None:
-    kind, message = st.session_state.pop(f"plan_flash_{section}", (None, ""))
-    if kind:
-        getattr(st, kind)(plain(message))
+def show_flash(section: str, editor: str | None = None) -> None:
+    """With `editor`: the grid whose save made the message. While it still holds the edits
+    just saved, the message is kept for one more run, the one the grid starts itself when it
+    takes in the saved data (else the message showed for a blink and was gone)."""
+    key = f"plan_flash_{section}"
+    kind, message, shown = (*st.session_state.get(key, (None, "")), False)[:3]
+    if not kind:
+        return
+    getattr(st, kind)(plain(message))
+    pending = editor is not None and bool((st.session_state.get(editor) or {}).get(
+        "edited_rows"))
+    if pending and not shown:
+        st.session_state[key] = (kind, message, True)
+    else:
+        del st.session_state[key]
 
 
 reference = f"workshop {workshop.id} ({workshop.code})"
@@ -195,7 +206,7 @@ if st.button("Save plan", type="primary", key="save_plan", disabled=workshop.is_
               "Nothing to save: no owner, due date, status or note was changed.",
               "success" if changes else "info")
         st.rerun()
-show_flash("plan")
+show_flash("plan", editor="plan_editor")
 
 with st.expander("Why each action is where it is, and the numbers behind it", expanded=False):
     st.dataframe(plan[["priority", "tier", "action", "why", "dimension", "effort", "impact",
@@ -266,6 +277,9 @@ if st.button("Record the decision", key="add_decision", disabled=workshop.is_dem
     else:
         flash("decisions", f"Recorded the decision '{text.strip()}'"
               + (f", owner {owner.strip()}" if owner.strip() else "") + ".")
+        # an empty form again, so the same decision is not recorded twice by a second click
+        for key in ("decision_source", "decision_owner", f"decision_text_{source}"):
+            st.session_state.pop(key, None)
         st.rerun()
 if decisions:
     with st.expander("Edit or remove a decision"):

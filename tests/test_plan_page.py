@@ -114,3 +114,17 @@ def test_a_decision_is_made_from_a_participants_answer_and_only_it_is_listed(db,
     assert "• Stop the weekly handling-time league table (owner: COO)" in shown
     (decision,) = db.decisions(finished.id)
     assert decision.owner == "COO" and decision.source.startswith(answer.rstrip("…"))
+
+
+def test_after_recording_a_decision_the_form_is_empty_so_a_second_click_records_nothing(
+        db, finished):
+    at = open_plan(db, finished)
+    at.selectbox(key="decision_source").set_value(1).run()
+    at.text_input(key="decision_owner").input("COO")
+    at.button(key="add_decision").click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="decision_source").value is None
+    assert at.text_input(key="decision_owner").value == ""
+    assert at.text_area(key="decision_text_None").value == ""
+    at.button(key="add_decision").click().run()  # nothing written: an empty decision is refused
+    assert len(db.decisions(finished.id)) == 1
