@@ -42,6 +42,10 @@ for i in kept:
             candidates[i] = store.client_for(user, i)
         except StoreError:
             pass
+# The browser stops at MAX_COMPARED picks; a forged message can send more, and Streamlit raises
+# on that instead of drawing the page: keep the first ones.
+if len(st.session_state.get("compare_clients") or []) > MAX_COMPARED:
+    st.session_state["compare_clients"] = [i for i in kept if i in candidates][:MAX_COMPARED]
 labels = client_labels({i: c.name for i, c in candidates.items()})  # two "Acme"s: both
 picked = st.multiselect(f"Clients ({MIN_COMPARED} to {MAX_COMPARED})", list(candidates),
                         key="compare_clients", max_selections=MAX_COMPARED,

@@ -100,3 +100,18 @@ def test_the_admin_gives_access_to_the_client_picked_not_to_its_namesake(db):
     assert not at.exception, at.exception
     assert ("carl" in db.client_users(first.id), "carl" in db.client_users(second.id)) == (
         True, False)
+
+
+def test_more_clients_picked_than_compared_is_cut_to_the_limit_not_an_error(db):
+    """The browser stops at ten picks; a client that speaks the websocket can send more, and
+    Streamlit then raises instead of drawing the page (the page showed an error for good)."""
+    from assessment.history import MAX_COMPARED
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    ann = sign_in_as(at, db, "ann")
+    ids = [db.create_client_for(ann, f"Client {n:02d}").id for n in range(MAX_COMPARED + 3)]
+    at.run()
+    at.switch_page("app_pages/compare.py").run()
+    at.multiselect(key="compare_clients").set_value(ids).run()
+    assert not at.exception, at.exception
+    assert at.multiselect(key="compare_clients").value == ids[:MAX_COMPARED]
