@@ -231,7 +231,8 @@ def ranking(question: Question, q: Questionnaire, pid: int, disabled: bool) -> N
     needed = question.ranks_needed
     st.caption((f"Rank all {n} options, 1st = most important." if needed == n else
                 f"Rank at least your top {needed} (1st to {ordinal(needed)}); ranking the "
-                f"others is optional.") + " Taking a rank another option has swaps the two.")
+                f"others is optional.") + " Picking a rank that another option already has "
+                                        "swaps the two.")
     for option in question.options:
         box = f"{key}.{option.id}"
         # A row already on the page keeps its state (save_rank sets it); a new one starts

@@ -184,7 +184,9 @@ def test_a_ranking_counts_only_when_every_option_is_ranked_and_ranks_move(db, wo
     assert "Your view of the choices ahead: Rank these by how vital" in texts(at)  # still open
     at.query_params["s"] = "1"
     at.run()
-    # taking a rank that another option holds swaps the two
+    # taking a rank that another option holds swaps the two, as the caption says
+    assert ("Rank all 6 options, 1st = most important. Picking a rank that another option "
+            "already has swaps the two.") in texts(at)
     at.segmented_control(key=box[options[1]]).set_value(1).run()
     ranks = [at.segmented_control(key=box[o]).value for o in options[:2]]
     assert ranks == [2, 1]
