@@ -111,9 +111,11 @@ def progress_board(workshop_id: int, questionnaire_ids: tuple[str, ...]) -> None
     titles = [q.title for q in chosen.values()]
     complete = int((board[titles] == 100).all(axis=1).sum())
     st.metric("Participants complete", f"{complete} of {len(people)}")
-    st.dataframe(board, hide_index=True, column_config={
-        t: st.column_config.ProgressColumn(t, min_value=0, max_value=100, format="%d%%")
-        for t in titles})
+    st.dataframe(board.assign(role=board["role"].str.capitalize()), hide_index=True,
+                 column_config={"participant": "Participant", "role": "Role"} | {
+                     t: st.column_config.ProgressColumn(t, min_value=0, max_value=100,
+                                                        format="%d%%")
+                     for t in titles})
 
 
 user = consultant_page(store, "Facilitator")

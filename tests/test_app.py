@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -112,6 +113,10 @@ def test_a_consultant_opens_the_demo_from_their_list_where_it_is_marked_as_demo(
     assert "Leadership workshop (demo)" in texts(at)
     assert "Demo workshop" in texts(at)
     assert any(m.value == "6 of 6" for m in at.metric)  # the progress board
+    board = at.dataframe[0]
+    headers = {k: v.get("label") for k, v in json.loads(board.proto.columns).items()}
+    assert headers["participant"] == "Participant" and headers["role"] == "Role"
+    assert set(board.value["role"]) <= {"Executive", "Manager", "Frontline", "Other"}
 
 
 def test_closing_answering_and_revealing_results_are_stored(db):
