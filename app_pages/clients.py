@@ -148,10 +148,14 @@ else:
         st.altair_chart(portfolio_charts.over_time(table, q), width="stretch")
     done = plan_share(store.plan_done(user, client.id), [e.id for e in entries])
     st.markdown("**Share of plan actions done per workshop**")
+    st.caption("Of the actions saved on the workshop's plan page (given an owner, due date, "
+               "status or note there, or moved), without the dropped ones: an action never "
+               "touched there is not counted.")
     st.dataframe(pd.DataFrame({
         "Held": [e.held_on for e in entries], "Workshop": [e.title for e in entries],
         "Status": [e.status for e in entries],
-        "Done": [f"{d} of {n} ({s:.0%})" if n else "no plan saved" for d, n, s in
+        "Done": [f"{d} of {n} saved action{'' if n == 1 else 's'} ({s:.0%})" if n
+                 else "no plan saved" for d, n, s in
                  zip(done["done"], done["actions"], done["share"], strict=True)]}),
         hide_index=True, width="stretch")
 

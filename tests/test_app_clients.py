@@ -93,6 +93,17 @@ def test_a_clients_history_shows_the_change_with_its_arrow(db, people):
     assert at.get("vega_lite_chart")
 
 
+def test_the_plan_share_says_it_counts_the_actions_saved_on_the_plan_page(db, people):
+    latest = next(w for w in db.workshops()
+                  if w.title == "Workshop 2024" and w.client_id == people["acme"].id)
+    db.set_tier(latest.id, "le-3-03", "priority", "the CEO sponsors it")
+    at = page(db, "app_pages/clients.py", people["ann"])
+    done = at.dataframe[2].value.set_index("Workshop")["Done"]
+    assert done["Workshop 2024"] == "0 of 1 saved action (0%)"
+    assert done["Workshop 2023"] == "no plan saved"
+    assert "an action never touched there is not counted" in texts(at)
+
+
 def test_the_search_narrows_the_list(db, people):
     at = page(db, "app_pages/clients.py", people["ann"])
     at.text_input(key="clients_search").input("boreal").run()
