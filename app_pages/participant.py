@@ -49,6 +49,12 @@ LAYOUT = """<style>
 </style>"""
 
 
+def lead(title: str) -> str:
+    """A title that leads a count: 'Leadership commitment:', but 'What will we give up?' as it
+    is (never '?:')."""
+    return title if title.rstrip()[-1:] in "?!.:" else f"{title}:"
+
+
 def ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
@@ -427,7 +433,7 @@ def review(q: Questionnaire, available: list[Questionnaire], still_open: dict,
             continue
         pages = x.pages()
         section_of = {qid: i for i, page in enumerate(pages) for qid in page.question_ids}
-        with st.expander(f"{x.title}: {len(missing)} open", expanded=x.id == q.id):
+        with st.expander(f"{lead(x.title)} {len(missing)} open", expanded=x.id == q.id):
             for question in missing:
                 index = section_of[question.id]
                 cols = st.columns([5, 1], vertical_alignment="center")
@@ -547,7 +553,7 @@ st.progress((total - left) / total,
             text=f"{'Whole workshop: ' if len(ids) > 1 else ''}{total - left} of {total} answered"
                  + (f" · {time_left(left)}" if left else ""))
 if len(ids) > 1:
-    st.caption(" · ".join(f"{x.title}: {len(x.questions) - len(still_open[x.id])} of "
+    st.caption(" · ".join(f"{lead(x.title)} {len(x.questions) - len(still_open[x.id])} of "
                           f"{len(x.questions)}" for x in available))
 pages = list(q.pages())
 
