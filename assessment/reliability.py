@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .model import Questionnaire
-from .responses import load_answers, validate_lenient
+from .responses import ResponsesError, read_table, validate, validate_lenient
 from .scoring import cells
 from .uploads import UPLOAD, check_csv, check_xlsx
 
@@ -217,6 +217,12 @@ def uploaded_answers(data: bytes, filename: str, questionnaire: Questionnaire) -
     workbook = Path(name).suffix.lower() in (".xlsx", ".xlsm")
     (check_xlsx if workbook else check_csv)(data, name, UPLOAD)
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / name
+        # Never the sender's name on this disk ("..", 800 bytes of "é": OSError), and never this
+        # server's temporary path in what the page says: the problems name the file uploaded.
+        path = Path(folder) / ("upload.xlsx" if workbook else "upload.csv")
         path.write_bytes(data)
-        return load_answers(path, questionnaire)
+        try:
+            columns, n = read_table(path)
+        except ResponsesError as e:
+            raise ResponsesError(e.problems, e.total, name) from None
+    return validate(columns, n, questionnaire, source=name)

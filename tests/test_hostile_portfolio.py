@@ -143,3 +143,28 @@ def test_a_past_assessment_file_at_the_upload_limit_is_checked_in_seconds_not_te
     assert [p.role for p in checked.people[:8]] == ["executive"] + ["manager"] * 6 + [
         "executive"]
     assert seconds < 4, seconds
+
+
+@pytest.mark.parametrize(("name", "data", "said"), [
+    ("\u00e9" * 199 + ".csv", b"respondent,role,question,option,value,comment\nA,manager,pu01,,3,\n",
+     None),  # 800 bytes of name: too long for the disk, fine as a label
+    ("..", b"respondent\nA\n", "..: row 1, column 'question'"),
+    ("bad.csv", b"respondent,role,question,option,value,comment\nA,manager,nope,,9,\n",
+     "bad.csv: row 2, question 'nope'"),
+    ("junk.csv", b"\xff\xfe\x00junk", "junk.csv: not UTF-8 text"),
+])
+def test_the_instrument_upload_names_the_file_sent_never_this_servers_disk(name, data, said):
+    """The Instrument page's responses file: its name is the sender's text. It crashed the page
+    as a file name on this disk (too long, "..") and the refusal quoted /tmp/tmpXXXX/ paths."""
+    from assessment.questionnaire import load_shipped
+    from assessment.reliability import uploaded_answers
+    from assessment.responses import ResponsesError
+
+    q = load_shipped()["commitment"]
+    if said is None:
+        assert len(uploaded_answers(data, name, q)) == 1
+        return
+    with pytest.raises(ResponsesError) as refused:
+        uploaded_answers(data, name, q)
+    assert str(refused.value).startswith(said), str(refused.value)
+    assert "/tmp" not in str(refused.value) and "tmp" not in refused.value.source
