@@ -262,6 +262,12 @@ if inputs:
     with st.expander(f"What participants wrote ({len(inputs)} answers: inputs, not decisions)"):
         for text in inputs:
             st.text(f"• {text}")
+if "decision_empty" in st.session_state:
+    # An empty form after recording, so a second click does not record the same decision
+    # twice. Set before the widgets are made, so the browser's copy is emptied too.
+    st.session_state.pop(f"decision_text_{st.session_state.pop('decision_empty')}", None)
+    st.session_state["decision_source"] = None
+    st.session_state["decision_owner"] = ""
 source = st.selectbox("Start from an answer", [None, *range(len(inputs))], key="decision_source",
                       format_func=lambda i: "(write a new decision)" if i is None else
                       (inputs[i] if len(inputs[i]) <= 90 else inputs[i][:89] + "…"))
@@ -277,9 +283,7 @@ if st.button("Record the decision", key="add_decision", disabled=workshop.is_dem
     else:
         flash("decisions", f"Recorded the decision '{text.strip()}'"
               + (f", owner {owner.strip()}" if owner.strip() else "") + ".")
-        # an empty form again, so the same decision is not recorded twice by a second click
-        for key in ("decision_source", "decision_owner", f"decision_text_{source}"):
-            st.session_state.pop(key, None)
+        st.session_state["decision_empty"] = source  # the form is emptied on the rerun
         st.rerun()
 if decisions:
     with st.expander("Edit or remove a decision"):

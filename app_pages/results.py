@@ -200,6 +200,12 @@ if outcome.scores["score"].notna().any():
     st.subheader("Agreed scores")
     st.caption("After discussion, record the score the team agrees and why. The computed "
                "score and every answer stay as they were.")
+    if st.session_state.pop("agree_empty", False):
+        # An empty form after recording: the score and rationale just recorded are never
+        # offered again for another dimension or questionnaire. Set before the widgets are
+        # made, so the browser's copy is emptied too (deleting the keys empties only ours).
+        st.session_state["agree_value"] = None
+        st.session_state["agree_rationale"] = ""
     with st.form("agree"):
         dimension = st.selectbox("Dimension", [d.id for d in q.dimensions],
                                  format_func=lambda d: dim_names[d], key="agree_dimension")
@@ -217,10 +223,7 @@ if outcome.scores["score"].notna().any():
                                           computed)
                 st.session_state["agreed_message"] = (
                     f"Recorded {value:.1f} ({level_of(value, q)}) for {dim_names[dimension]}.")
-                # an empty form: the score and rationale just recorded are never offered again
-                # for another dimension or questionnaire
-                for key in ("agree_value", "agree_rationale"):
-                    st.session_state.pop(key, None)
+                st.session_state["agree_empty"] = True  # the form is emptied on the rerun
                 st.rerun()
             except StoreError as e:
                 st.error(sentence(e))
