@@ -86,12 +86,12 @@ def signed_in_user(store: Store) -> User | None:
     account named by the provider's email address. Checked against the store on every run, so
     a sign-out, a password change or a disabled account takes effect at once.
 
-    When the account changes (signed out, a session that ended, someone else signed in on the
-    same tab), everything the previous one left in this session's state goes: a prepared
+    When an account is no longer the one signed in (signed out, its session ended, someone else
+    signed in on the same tab), everything it left in this session's state goes: a prepared
     workbook, picks, messages and typed text are never shown to the next account."""
     user = _signed_in(store)
     owner = user.id if user else None
-    if _OWNER in st.session_state and st.session_state[_OWNER] != owner:
+    if st.session_state.get(_OWNER) not in (None, owner):
         kept = {SESSION_KEY, _COOKIE_READ, _COOKIE_WRITTEN}
         for key in [k for k in st.session_state if k not in kept]:
             del st.session_state[key]
