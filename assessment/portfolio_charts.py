@@ -15,17 +15,21 @@ def _scale(questionnaire: Questionnaire) -> alt.Scale:
     return alt.Scale(domain=[questionnaire.scale.min, questionnaire.scale.max])
 
 
+DATE = "%d %b %Y"
+
+
 def over_time(table: pd.DataFrame, questionnaire: Questionnaire) -> alt.Chart:
     """The shown score of each dimension by the date each workshop was held."""
     data = table[table["dimension"] != OVERALL].assign(
         held=lambda f: pd.to_datetime(f["held_on"]), score=lambda f: f["score"].round(2),
         change=lambda f: f["change"].astype(float).round(2))
     return alt.Chart(data).mark_line(point=True).encode(
-        x=alt.X("held:T", title="Workshop held"),
+        # dates as dates ("30 Nov 2026"), not Vega's default "Mon 30" for a single workshop
+        x=alt.X("held:T", title="Workshop held", axis=alt.Axis(format=DATE)),
         y=alt.Y("score:Q", scale=_scale(questionnaire), title="Score"),
         color=alt.Color("name:N", title="Dimension"),
-        tooltip=["name", alt.Tooltip("held:T", title="held"), "score", "change", "arrow",
-                 "within_noise"],
+        tooltip=["name", alt.Tooltip("held:T", title="held", format=DATE), "score", "change",
+                 "arrow", "within_noise"],
     ).properties(height=320)
 
 

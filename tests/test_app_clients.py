@@ -90,7 +90,8 @@ def test_a_clients_history_shows_the_change_with_its_arrow(db, people):
     # +2 against a pooled SD of 1 on every dimension; the overall score has no spread
     assert set(latest[latest["Dimension"] != "Overall"]["Within noise"]) == {"no"}
     assert set(latest[latest["Dimension"] == "Overall"]["Within noise"]) == {""}
-    assert at.get("vega_lite_chart")
+    (chart,) = at.get("vega_lite_chart")
+    assert '"format": "%d %b %Y"' in chart.proto.spec  # dates as dates, not "Mon 30"
 
 
 def test_the_plan_share_says_it_counts_the_actions_saved_on_the_plan_page(db, people):
