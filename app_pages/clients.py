@@ -21,6 +21,7 @@ from assessment import portfolio_charts
 from assessment.errors import StoreError
 from assessment.history import client_labels, history, plan_share
 from assessment.importing import ImportRefused, import_assessment, preview
+from assessment.portfolio import SIZE_BANDS
 
 PAGE = 50
 
@@ -68,10 +69,10 @@ else:
 
 with st.expander("Add a client"):
     with st.form("new_client", clear_on_submit=True):
-        name = st.text_input("Client name", max_chars=200)
+        name = st.text_input("Client name", max_chars=200, key="clients_new_name")
         a, b, c = st.columns(3)
         new_sector = a.text_input("Sector", max_chars=100)
-        new_size = b.text_input("Size band", max_chars=50)
+        new_size = b.selectbox("Size band (employees)", ["", *SIZE_BANDS], key="clients_new_size")
         new_region = c.text_input("Region", max_chars=100)
         if st.form_submit_button("Add client"):
             try:
@@ -106,15 +107,20 @@ with st.expander("Sector, size band and region", expanded=not (client.sector or 
     with st.form(f"client_facts_{client.id}"):
         a, b, c = st.columns(3)
         sector = a.text_input("Sector", client.sector, max_chars=100)
-        size_band = b.text_input("Size band", client.size_band, max_chars=50)
+        bands = ["", *SIZE_BANDS] + ([client.size_band] if client.size_band
+                                     and client.size_band not in SIZE_BANDS else [])
+        size_band = b.selectbox("Size band (employees)", bands,
+                                index=bands.index(client.size_band or ""))
         region = c.text_input("Region", client.region, max_chars=100)
         if st.form_submit_button("Save", disabled=client.is_demo):
             try:
                 store.update_client(user, client.id, sector, size_band, region)
-                st.success("Saved.")
+                st.session_state["client_facts_saved"] = True  # said after the rerun
                 st.rerun()
             except StoreError as e:
                 st.error(sentence(e))
+    if st.session_state.pop("client_facts_saved", False):
+        st.success("Saved.")
 
 st.subheader("History")
 used = [q for q in dict.fromkeys(qid for e in entries for qid in e.questionnaire_ids)

@@ -19,6 +19,7 @@ from app_pages.common import (
     show_address_warning,
 )
 from assessment.history import client_labels
+from assessment.portfolio import SIZE_BANDS
 from assessment.store import StoreError, User
 from assessment.workshop import progress
 
@@ -75,8 +76,7 @@ def create_new(user: User) -> None:
         c1, c2 = st.columns(2)
         name = c1.text_input("Client name", max_chars=200, key="new_client_name")
         sector = c2.text_input("Sector", max_chars=100, key="new_client_sector")
-        size = c1.selectbox("Size (employees)", ["", "1-249", "250-999", "1,000-5,000",
-                                                 "5,000+"], key="new_client_size")
+        size = c1.selectbox("Size (employees)", ["", *SIZE_BANDS], key="new_client_size")
         region = c2.text_input("Region", max_chars=100, key="new_client_region")
         title = st.text_input("Workshop title", value="Leadership workshop", max_chars=200,
                               key="new_title")

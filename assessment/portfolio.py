@@ -8,6 +8,10 @@ from .benchmarks import OWN_DATA_SOURCE, Provenance, ScoreBenchmark, distributio
 from .model import Questionnaire
 from .store import Store
 
+# The size bands (employees) a client is put in: one list for every page that sets it, so the
+# filters and benchmarks never split one band into spellings ("1000-5000", "1,000-5,000").
+SIZE_BANDS = ("1-249", "250-999", "1,000-5,000", "5,000+")
+
 
 def build_benchmark(store: Store, questionnaire: Questionnaire, sector: str = "",
                     size_band: str = "", region: str = "", title: str = "",

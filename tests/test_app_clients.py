@@ -105,6 +105,30 @@ def test_the_plan_share_says_it_counts_the_actions_saved_on_the_plan_page(db, pe
     assert "an action never touched there is not counted" in texts(at)
 
 
+def test_a_client_is_given_a_size_band_from_the_one_list_and_a_save_says_so(db, people):
+    from assessment.portfolio import SIZE_BANDS
+
+    at = page(db, "app_pages/clients.py", people["ann"])
+    assert at.selectbox(key="clients_new_size").options == ["", *SIZE_BANDS]
+    at.text_input(key="clients_new_name").input("Cobalt Energy")
+    at.selectbox(key="clients_new_size").set_value("250-999")
+    at.button(key="FormSubmitter:new_client-Add client").click().run()
+    assert not at.exception, at.exception
+    made = next(c for c in db.visible_clients(people["ann"]) if c.name == "Cobalt Energy")
+    assert made.size_band == "250-999"
+    # a band written before the list existed stays, and a save says it saved
+    db.update_client(people["ann"], made.id, "Energy", "big", "")
+    at.run()
+    (band,) = [s for s in at.selectbox if s.label == "Size band (employees)"
+               and s.key != "clients_new_size"]
+    assert band.options == ["", *SIZE_BANDS, "big"] and band.value == "big"
+    band.set_value("5,000+")
+    at.button(key=f"FormSubmitter:client_facts_{made.id}-Save").click().run()
+    assert not at.exception, at.exception
+    assert db.client_for(people["ann"], made.id).size_band == "5,000+"
+    assert "Saved." in texts(at)
+
+
 def test_the_search_narrows_the_list(db, people):
     at = page(db, "app_pages/clients.py", people["ann"])
     at.text_input(key="clients_search").input("boreal").run()
