@@ -19,6 +19,16 @@ from .errors import StoreError
 # C0 and C1 controls except tab and newline, DEL, and lone surrogates (not encodable as UTF-8).
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _SPACE = re.compile(r"\s+")
+# Bidirectional embeddings, overrides and isolates: in a one-line name they only serve to show
+# it in another order than it is typed ("\u202eennA" shows as "Anne"). Removed from names.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Unicode's default-ignorable code points: drawn as nothing (zero-width space and joiners,
+# direction marks, soft hyphen, variation selectors, Hangul fillers, tags...). Kept in what is
+# shown, where some scripts need them, but left out of name_key: "Ann\u200b" looks like "Ann".
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+                        "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff"
+                        "\uffa0\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+                        "\U000e0000-\U000e0fff]")
 
 
 def clean_text(text: object, what: str = "text", limit: int | None = None,
@@ -37,7 +47,13 @@ def clean_name(text: object, what: str = "name", limit: int | None = None,
                required: bool = True) -> str:
     """A one-line name: cleaned, NFKC-normalised, white space collapsed to single spaces."""
     text = unicodedata.normalize("NFKC", "" if text is None else str(text))
-    return clean_text(_SPACE.sub(" ", _CONTROL.sub("", text)), what, limit, required)
+    return clean_text(_SPACE.sub(" ", _BIDI.sub("", _CONTROL.sub("", text))), what, limit,
+                      required)
+
+
+def visible(text: str) -> str:
+    """The text without the characters that are drawn as nothing (for comparing names)."""
+    return _INVISIBLE.sub("", text)
 
 
 @functools.cache
@@ -77,7 +93,7 @@ def _skeleton_map() -> dict[str, str]:
 def name_key(name: str) -> str:
     """The name folded for comparison: two names with one key would look alike on screen."""
     skeleton = _skeleton_map()
-    folded = clean_name(name, required=False)
+    folded = visible(clean_name(name, required=False))
     # Twice: before case folding ("I" looks like "l") and after ("ı" folds on its own).
     for _ in range(2):
         folded = "".join(skeleton.get(c, c) for c in folded).casefold()

@@ -192,3 +192,59 @@ def test_a_prepared_workbook_is_never_offered_for_another_workshop_or_to_the_nex
     assert not at.exception, at.exception
     assert "Download the action plan (.xlsx)" not in offered_downloads(at)
     assert "plan_xlsx" not in at.session_state
+
+
+# ---------------------------------------------------------------- names drawn alike
+
+INVISIBLE = ["\u200b", "\u200d", "\u00ad", "\ufeff", "\u2060", "\u034f", "\u180e"]
+
+
+@pytest.mark.parametrize("mark", INVISIBLE)
+def test_a_username_with_an_invisible_character_is_the_same_username(database_url, mark):
+    """'admin' followed by a zero-width space looks like 'admin' on the Users page and in
+    'Signed in as': it is taken, and typing either signs in the one account."""
+    store = Store(database_url, sleep=lambda seconds: None)
+    store.create_schema()
+    try:
+        add_consultant(store, "admin", admin=True)
+        with pytest.raises(StoreError, match="taken"):
+            add_consultant(store, f"ad{mark}min")
+        assert store.authenticate(f"admin{mark}", PASSWORD, "10.0.0.1").username == "admin"
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(("typed", "shown"), [
+    ("\u202eennA", "ennA"),            # right-to-left override: drawn as "Anne"
+    ("\u2066Ann\u2069", "Ann"),        # isolate
+    ("Acme\u202d Ltd", "Acme Ltd"),    # left-to-right override
+])
+def test_direction_overrides_are_taken_out_of_names(database_url, typed, shown):
+    store = Store(database_url, sleep=lambda seconds: None)
+    store.create_schema()
+    try:
+        ann = add_consultant(store, "ann")
+        assert store.create_client_for(ann, typed).name == shown
+        workshop = store.create_workshop_for(ann, store.create_client_for(ann, "Zed").id,
+                                             "Offsite", ["commitment"])
+        person, _ = store.join(workshop.code, typed, "manager")
+        assert person.name == shown
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("mark", INVISIBLE)
+def test_a_participant_name_with_an_invisible_character_cannot_join_beside_its_look_alike(
+        database_url, mark):
+    store = Store(database_url, sleep=lambda seconds: None)
+    store.create_schema()
+    try:
+        ann = add_consultant(store, "ann")
+        workshop = store.create_workshop_for(ann, store.create_client_for(ann, "Acme").id,
+                                             "Offsite", ["commitment"])
+        store.join(workshop.code, "Ann", "manager")
+        with pytest.raises(StoreError, match="already joined"):
+            store.join(workshop.code, f"An{mark}n", "manager")
+        assert len(store.participants(workshop.id)) == 1
+    finally:
+        store.close()

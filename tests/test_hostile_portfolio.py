@@ -168,3 +168,7 @@ def test_the_instrument_upload_names_the_file_sent_never_this_servers_disk(name,
         uploaded_answers(data, name, q)
     assert str(refused.value).startswith(said), str(refused.value)
     assert "/tmp" not in str(refused.value) and "tmp" not in refused.value.source
+
+
+def test_a_client_name_with_an_invisible_character_is_labelled_apart_from_its_look_alike():
+    assert client_labels({1: "Acme", 2: "Acme\u200b"}) == {1: "Acme (#1)", 2: "Acme\u200b (#2)"}

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from assessment.errors import StoreError
 from assessment.schema import account_sessions, client_access, clients, users, workshops
-from assessment.text import clean_name
+from assessment.text import clean_name, visible
 
 from .security import now, token_hash
 from .workshops import Client, Workshop
@@ -99,7 +99,8 @@ _DECOY = hash_password("decoy password", b"\0" * 16)
 
 
 def username_key(username: str) -> str:
-    return unicodedata.normalize("NFKC", username).casefold()
+    # Characters drawn as nothing do not tell two usernames apart: "admin\u200b" is "admin".
+    return visible(unicodedata.normalize("NFKC", username)).casefold()
 
 
 def check_new_password(password: str) -> str:
