@@ -73,8 +73,13 @@ async def browse(url: str, workshop_id: int, edited, shots) -> dict:
         seen["grid"] = await grid.evaluate(
             "el => { const s = el.querySelector('.dvn-scroller');"
             " return [s.scrollWidth, s.clientWidth] }")
-        seen["headers"] = await grid.evaluate(
-            "el => [...el.querySelectorAll('th')].map(t => t.textContent.trim())")
+        # The grid draws on a canvas and fills its accessible table a moment later.
+        for _ in range(40):
+            seen["headers"] = await grid.evaluate(
+                "el => [...el.querySelectorAll('th')].map(t => t.textContent.trim())")
+            if seen["headers"]:
+                break
+            await page.wait_for_timeout(250)
         await page.screenshot(path=shots / "plan-grid-1400.png")
         await page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(
             str(edited))

@@ -307,7 +307,7 @@ def test_two_processes_share_one_postgresql_database(database_url, tmp_path):
     assert found["interval"] == 3.0
     assert found["complete"] == "0 of 1"
     row = found["row"]
-    assert row["participant"] == "Ann Two-Process" and row["role"] == "manager"
+    assert row["participant"] == "Ann Two-Process" and row["role"] == "Manager"
     assert row["Leadership commitment"] == found["expected_percent"] > 0
 
 
