@@ -20,7 +20,7 @@ run: setup
 test: setup
 	scripts/system-deps.sh
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile --durations=15
 
 lint: setup
 	$(PY) -m ruff check .
