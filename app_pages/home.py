@@ -46,7 +46,7 @@ if store.is_empty():
         ensure_demo(store, questionnaires())
         st.rerun()
 else:
-    demo = next((w for w in store.workshops() if w.is_demo), None)
+    demo = store.demo_workshop()  # one row: Home is every visitor's page
     if demo is not None:
         st.caption(f"To look around: sign in and open the demo workshop "
                    f"({plain(demo.client_name)}) in the facilitator area; every consultant sees "

@@ -201,3 +201,12 @@ def test_fifty_writers_and_readers_at_once_never_see_a_locked_database(tmp_path)
     assert errors == []
     assert len(store.answer_frame(workshop.id)) == 50 * len(questions)
     store.close()
+
+
+def test_the_demo_workshop_is_found_among_others_and_none_without_a_demo(store, workshop):
+    assert store.demo_workshop() is None
+    demo_client = store.create_client("DEMO · Sample")
+    store.mark_demo(demo_client.id)
+    demo = store.create_workshop(demo_client.id, "Demo", ["commitment"])
+    store.create_workshop(store.create_client("Later Co").id, "Later", ["commitment"])
+    assert store.demo_workshop() == store.workshop(demo.id)

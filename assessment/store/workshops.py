@@ -167,6 +167,14 @@ class WorkshopStore:
                               ).mappings().all()
         return [self._workshop(r) for r in rows]
 
+    def demo_workshop(self) -> Workshop | None:
+        """The demo client's newest workshop, if there is a demo (one query, however many
+        workshops the installation holds)."""
+        with self.engine.connect() as db:
+            row = db.execute(self._workshops_query().where(clients.c.is_demo.is_(True))
+                             .order_by(workshops.c.id.desc()).limit(1)).mappings().first()
+        return self._workshop(row) if row else None
+
     def completed_workshops(self, questionnaire_id: str, sector: str = "", size_band: str = "",
                             region: str = "") -> list[Workshop]:
         """Each matching real client's latest workshop with this questionnaire and answering
