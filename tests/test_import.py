@@ -70,6 +70,19 @@ def test_a_sound_file_becomes_a_closed_workshop_marked_imported_with_its_date(ps
     assert before["d1"] == pytest.approx(3.0)  # Ann (4 + 4) / 2, Ben (2 + 2) / 2
 
 
+def test_the_same_assessment_imported_twice_is_refused_and_writes_nothing(pstore, ann, mini):
+    client = pstore.create_client_for(ann, "Acme")
+    checked = preview(GOOD.encode(), "past.csv", mini)
+    import_assessment(pstore, ann, client.id, checked, date(2023, 5, 1))
+    before = counts(pstore)
+    with pytest.raises(StoreError, match="imported into this client already"):
+        import_assessment(pstore, ann, client.id, checked, date(2023, 5, 1), "Again")
+    assert counts(pstore) == before
+    # Another date is another assessment (a team that answered alike a year later).
+    import_assessment(pstore, ann, client.id, checked, date(2024, 5, 1))
+    assert counts(pstore)[0] == before[0] + 1
+
+
 @pytest.mark.parametrize("row, bad, named", [
     (6, "Ben,executive,q1,,2,", "Ben,executive,q1,,9,"),          # out of range
     (3, "Ann,manager,q2,,2,too slow", "Ann,manager,q9,,2,"),      # unknown question

@@ -392,6 +392,25 @@ class PortfolioStore:
 
     # ---------------------------------------------------------------- importing
 
+    def _refuse_same_import(self, db, client_id: int, questionnaire_id: str, held_on: date,
+                            incoming: set) -> None:
+        """Refuse a file that was imported into this client already (same date held,
+        questionnaire, people and answers): a second click or a second upload would count the
+        same assessment twice in the history."""
+        earlier = db.execute(sa.select(workshops.c.id, workshops.c.title).where(
+            workshops.c.client_id == client_id, workshops.c.imported_on == held_on,
+            workshops.c.questionnaires == questionnaire_id)).all()
+        for wid, title in earlier:
+            stored = set(db.execute(
+                sa.select(participants.c.name_key, answers.c.question_id, answers.c.option_id,
+                          answers.c.value)
+                .join(answers, answers.c.participant_id == participants.c.id)
+                .where(participants.c.workshop_id == wid,
+                       answers.c.questionnaire_id == questionnaire_id)).all())
+            if stored == incoming:
+                raise StoreError(f"this assessment was imported into this client already, as "
+                                 f"{title!r} held on {held_on:%Y-%m-%d}: nothing was written")
+
     def import_workshop(self, user: User, client_id: int, title: str, questionnaire,
                         held_on: date, people: list[ImportedPerson],
                         answer_rows: list[tuple[int, str, str, str]],
@@ -409,7 +428,9 @@ class PortfolioStore:
                 or held_on.year < 1990:
             raise StoreError(f"the date held {held_on!s} must be a past date (from 1990)")
         stamp = now()
+        incoming = {(name_key(people[i].name), q, o, v) for i, q, o, v in answer_rows}
         with self.writer.begin() as db:
+            self._refuse_same_import(db, client.id, questionnaire.id, held_on, incoming)
             wid = db.execute(workshops.insert().values(
                 client_id=client.id, title=title,
                 code=secrets.token_hex(8),  # lower case: no join code ever matches it
