@@ -227,6 +227,37 @@ def test_wrong_join_codes_are_slowed_down_then_refused_per_address(hostile, room
     hostile.join(workshop.code, "Bob", "manager", address="10.0.0.2")  # another address
 
 
+def test_wrong_join_codes_sent_at_the_same_moment_still_stop_at_the_lockout(hostile, room):
+    """Thirty failures lock an address. Forty wrong codes sent at once from forty sessions
+    must not all be looked up: each is counted before its lookup, so later ones see it."""
+    import threading
+
+    start = threading.Barrier(40)
+    outcome: list = [None] * 40
+
+    def guess(i: int) -> None:
+        start.wait()
+        try:
+            hostile.find_workshop(f"ZZZZ{i:02d}", "10.9.9.9")
+        except Exception as e:  # noqa: BLE001 - the outcome under test
+            outcome[i] = e
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    looked_up = [e for e in outcome if "no workshop has the join code" in str(e)]
+    refused = [e for e in outcome if isinstance(e, Refused)]
+    assert (len(looked_up), len(refused)) == (30, 10)
+    workshop, _ = room
+    assert hostile.find_workshop(workshop.code, "10.9.9.8") == workshop  # right code: no count
+    with hostile.engine.connect() as db:
+        counted = db.execute(sa.text("SELECT count(*) FROM attempts WHERE subject = "
+                                     "'address:10.9.9.8'")).scalar()
+    assert counted == 0
+
+
 # ---------------------------------------------------------------- the facilitator's remedies
 
 def test_the_facilitator_removes_a_participant_and_every_answer_they_gave(hostile, room):

@@ -152,11 +152,17 @@ class WorkshopStore:
         """The workshop with this join code, for someone about to join; wrong codes are slowed
         down and then refused per client address."""
         subjects = {"address": address or "unknown"}
-        self._guard("join", subjects)
-        workshop = self.workshop_by_code(code)
+        # Counted before the code is looked up, so that guesses sent at the same moment from
+        # many sessions each see the ones before them; taken back when the code is right.
+        counted = self._admit("join", subjects)
+        try:
+            workshop = self.workshop_by_code(code)
+        except Exception:
+            self._forgive(counted)  # never checked: not a failure
+            raise
         if workshop is None:
-            self._fail("join", subjects)
             raise StoreError(f"no workshop has the join code {clean_text(code)[:16]!r}")
+        self._forgive(counted)
         if not workshop.answering_open:
             raise StoreError("this workshop is closed for answers")
         return workshop
