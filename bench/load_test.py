@@ -114,6 +114,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_process(process: subprocess.Popen | None) -> None:
+    """Stop a server process: SIGTERM, and SIGKILL if it is still there after 20 s."""
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
 class Server:
     """One Streamlit process (the app, or the floor), started as a user starts it."""
 
@@ -160,13 +171,7 @@ class Server:
         return 0.0
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
 
 
 # ---------------------------------------------------------------- the databases

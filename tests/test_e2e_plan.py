@@ -9,7 +9,7 @@ import asyncio
 import openpyxl
 import pytest
 from test_deliverable import SHIPPED, workshop_report
-from test_e2e import ARGS, CHROMIUM, server  # noqa: F401  (the fixture)
+from test_e2e import ARGS, CHROMIUM, server, sign_in  # noqa: F401  (the fixture)
 from test_export import col
 
 from assessment.demo import create_demo
@@ -59,12 +59,7 @@ async def browse(url: str, workshop_id: int, edited, shots) -> dict:
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = await browser.new_page(viewport={"width": 1400, "height": 1000})
-        await page.goto(f"{url}/account")
-        await idle(page)
-        await page.fill("input[aria-label=Username]", USER)
-        await page.fill("input[aria-label=Password]", PASSWORD)
-        await page.get_by_role("button", name="Sign in").click()
-        await idle(page)
+        await sign_in(page, url, USER, PASSWORD)
         await page.goto(f"{url}/plan?workshop={workshop_id}")
         await idle(page)
         grid = page.locator(".st-key-plan_editor [data-testid=stDataFrame], "

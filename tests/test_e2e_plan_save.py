@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from test_e2e import ARGS, CHROMIUM, server  # noqa: F401  (the fixture)
+from test_e2e import ARGS, CHROMIUM, server, sign_in  # noqa: F401  (the fixture)
 from test_e2e_plan import PASSWORD, USER, idle
 
 from assessment.demo import create_demo
@@ -43,12 +43,7 @@ async def save_an_owner(url: str, workshop_id: int, shots) -> dict:
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = await browser.new_page(viewport={"width": 1400, "height": 1000})
-        await page.goto(f"{url}/account")
-        await idle(page)
-        await page.fill("input[aria-label=Username]", USER)
-        await page.fill("input[aria-label=Password]", PASSWORD)
-        await page.get_by_role("button", name="Sign in").click()
-        await idle(page)
+        await sign_in(page, url, USER, PASSWORD)
         await page.goto(f"{url}/plan?workshop={workshop_id}")
         await idle(page)
         grid = page.locator(".st-key-plan_editor")
@@ -101,12 +96,7 @@ async def record_both(url: str, workshop_id: int, shots) -> dict:
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = await browser.new_page(viewport={"width": 1400, "height": 1000})
-        await page.goto(f"{url}/account")
-        await idle(page)
-        await page.fill("input[aria-label=Username]", USER)
-        await page.fill("input[aria-label=Password]", PASSWORD)
-        await page.get_by_role("button", name="Sign in").click()
-        await idle(page)
+        await sign_in(page, url, USER, PASSWORD)
         await page.goto(f"{url}/results?workshop={workshop_id}")
         await idle(page)
         await page.locator(".st-key-agree_value input").fill("2.5")

@@ -37,6 +37,7 @@ from conftest import ROOT
 sys.path.insert(0, str(ROOT / "bench"))
 
 import websockets  # noqa: E402
+from load_test import stop_process  # noqa: E402
 from stclient import ProtocolError, StreamlitClient  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
@@ -121,13 +122,7 @@ class App:
         return self.process.wait(timeout=20)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
 
 
 @contextmanager
@@ -526,13 +521,7 @@ class Nginx:
         return lines if len(lines) >= count else None
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
 
 
 @pytest.fixture

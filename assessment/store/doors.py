@@ -37,26 +37,8 @@ class DoorStore:
             attempts.c.door == door, attempts.c.subject == subject,
             attempts.c.created_at >= since).order_by(attempts.c.created_at)).scalars())
 
-    def _guard(self, door: str, subjects: dict[str, str]) -> None:
-        """Refuse while any subject is locked out; otherwise wait as long as its failures say."""
-        stamp = now()
-        delay = 0.0
-        with self.engine.connect() as db:
-            for kind, subject in subjects.items():
-                policy = DOORS[(door, kind)]
-                failures = self._failures(db, door, f"{kind}:{subject}", stamp - policy.window)
-                if len(failures) >= policy.lock:
-                    last = failures[-1]
-                    last = last if last.tzinfo else last.replace(tzinfo=stamp.tzinfo)
-                    raise Refused(f"too many failed attempts: try again in "
-                                  f"{_minutes(last + policy.window - stamp)}",
-                                  last + policy.window - stamp)
-                delay = max(delay, policy.delay(len(failures)))
-        if delay:
-            self.sleep(delay)
-
     def _admit(self, door: str, subjects: dict[str, str]) -> list[int]:
-        """_guard and _fail in one: the attempt is counted as a failure before it is checked,
+        """Let an attempt through a door: it is counted as a failure before it is checked,
         so that attempts made at the same moment (many sessions, several processes) each see
         the ones before them and the lockout holds; `_forgive` takes the count back when the
         attempt succeeds. One attempt at a time is admitted (the write lock on SQLite, an
@@ -90,12 +72,3 @@ class DoorStore:
         if counted:
             with self.writer.begin() as db:
                 db.execute(attempts.delete().where(attempts.c.id.in_(counted)))
-
-    def _fail(self, door: str, subjects: dict[str, str]) -> None:
-        stamp = now()
-        with self.writer.begin() as db:
-            db.execute(attempts.insert(), [dict(door=door, subject=f"{kind}:{subject}",
-                                                created_at=stamp)
-                                           for kind, subject in subjects.items()])
-            # Old failures say nothing any more; keep the table small.
-            db.execute(attempts.delete().where(attempts.c.created_at < stamp - timedelta(days=1)))
