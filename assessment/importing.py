@@ -10,7 +10,6 @@ written in one transaction, or nothing is.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,13 +21,13 @@ import pandas as pd
 from .answering import MAX_ANSWER_TEXT, NOT_APPLICABLE
 from .model import Questionnaire
 from .responses import NOT_APPLICABLE as NA_SPELLINGS
-from .responses import ResponsesError, RowProblem, read_table, validate
+from .responses import ResponsesError, RowProblem, read_upload, validate
 from .scoring import score
 from .store import ROLES, Store, User
 from .store.comments import MAX_COMMENT
 from .store.portfolio import ImportedPerson
 from .text import clean_name, clean_text, name_key
-from .uploads import UPLOAD, UploadError, check_csv, check_xlsx
+from .uploads import UploadError
 
 MAX_NAME = 80
 MAX_SHOWN = 50  # problems listed in a preview; the total is always given
@@ -74,19 +73,12 @@ def _refused(q: Questionnaire, source: str, rows: int, problems: list[RowProblem
 def preview(data: bytes, filename: str, questionnaire: Questionnaire) -> ImportPreview:
     """Read and check a past assessment's file; nothing is written."""
     name = Path(str(filename or "upload.csv")).name[:200]
-    suffix = Path(name).suffix.lower()
-    workbook = suffix in (".xlsx", ".xlsm")
     try:
-        (check_xlsx if workbook else check_csv)(data, name, UPLOAD)
+        name, columns, n = read_upload(data, name)
     except UploadError as e:
         return _refused(questionnaire, name, 0, [RowProblem(0, "-", "", e.message)])
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / ("upload.xlsx" if workbook else "upload.csv")
-        path.write_bytes(data)
-        try:
-            columns, n = read_table(path)
-        except ResponsesError as e:
-            return _refused(questionnaire, name, 0, list(e.problems), e.total)
+    except ResponsesError as e:
+        return _refused(questionnaire, name, 0, list(e.problems), e.total)
     roles = _role_problems(columns)  # listed beside the validation's own problems
     try:
         answers = validate(columns, n, questionnaire, source=name)

@@ -31,9 +31,8 @@ import numpy as np
 import pandas as pd
 
 from .model import Questionnaire
-from .responses import ResponsesError, read_table, validate, validate_lenient
+from .responses import read_upload, validate, validate_lenient
 from .scoring import cells
-from .uploads import UPLOAD, check_csv, check_xlsx
 
 MIN_RESPONDENTS = 30
 GOOD = 0.8
@@ -210,19 +209,5 @@ def uploaded_answers(data: bytes, filename: str, questionnaire: Questionnaire) -
     """A responses file uploaded in the app (CSV or XLSX), measured against the app's upload
     limits first, then read and refused exactly as the command line refuses it: UploadError or
     ResponsesError, naming rows, questions and values."""
-    import tempfile
-    from pathlib import Path
-
-    name = Path(str(filename or "upload.csv")).name[:200]
-    workbook = Path(name).suffix.lower() in (".xlsx", ".xlsm")
-    (check_xlsx if workbook else check_csv)(data, name, UPLOAD)
-    with tempfile.TemporaryDirectory() as folder:
-        # Never the sender's name on this disk ("..", 800 bytes of "é": OSError), and never this
-        # server's temporary path in what the page says: the problems name the file uploaded.
-        path = Path(folder) / ("upload.xlsx" if workbook else "upload.csv")
-        path.write_bytes(data)
-        try:
-            columns, n = read_table(path)
-        except ResponsesError as e:
-            raise ResponsesError(e.problems, e.total, name) from None
+    name, columns, n = read_upload(data, filename)
     return validate(columns, n, questionnaire, source=name)

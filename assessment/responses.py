@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .model import SCORED_TYPES, Questionnaire
-from .uploads import CSV, WORKBOOK, Limits, UploadError, check_csv, check_xlsx
+from .uploads import CSV, UPLOAD, WORKBOOK, Limits, UploadError, check_csv, check_xlsx
 
 INPUT_COLUMNS = ("assessment", "respondent", "role", "question", "option", "value", "comment")
 REFERENCE_COLUMNS = ("dimension", "type", "min", "max", "reverse", "weight")
@@ -132,6 +132,27 @@ class Column:
         remap[used] = np.arange(len(used))
         return pd.Categorical.from_codes(remap[self.codes], categories=pd.Index(
             self.uniques[used], dtype=object))
+
+
+def read_upload(data: bytes, filename: str) -> tuple[str, dict[str, Column], int]:
+    """A responses file uploaded in the app (CSV or XLSX), measured against the app's upload
+    limits (UploadError) and read (ResponsesError naming the file sent): its shown name, its
+    columns and its number of rows."""
+    import tempfile
+
+    name = Path(str(filename or "upload.csv")).name[:200]
+    workbook = Path(name).suffix.lower() in (".xlsx", ".xlsm")
+    (check_xlsx if workbook else check_csv)(data, name, UPLOAD)
+    with tempfile.TemporaryDirectory() as folder:
+        # Never the sender's name on this disk ("..", 800 bytes of "é": OSError), and never this
+        # server's temporary path in what the page says: the problems name the file uploaded.
+        path = Path(folder) / ("upload.xlsx" if workbook else "upload.csv")
+        path.write_bytes(data)
+        try:
+            columns, n = read_table(path)
+        except ResponsesError as e:
+            raise ResponsesError(e.problems, e.total, name) from None
+    return name, columns, n
 
 
 def read_table(path: Path | str) -> tuple[dict[str, Column], int]:
