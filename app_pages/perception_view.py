@@ -12,7 +12,6 @@ from assessment.perception import (
     LEADERSHIP,
     MIN_GROUP,
     TEST_SENTENCE,
-    perception_gap,
     threshold_sentence,
 )
 
@@ -52,7 +51,7 @@ def perception_section(outcome, questionnaire: Questionnaire) -> None:
     st.subheader("What each group sees: the perception gap")
     st.caption(f"Each group's score per dimension beside the executives'. {TEST_SENTENCE} "
                f"{threshold_sentence()}")
-    gap = perception_gap(outcome.answers, questionnaire)
+    gap = outcome.perception  # computed with the results, once per change of the answers
     table = gap.table
     if table.empty:
         present = ", ".join(f"{GROUP_NAMES[g].lower()} {n}" for g, n in gap.groups.items() if n)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .model import Question, Questionnaire
+from .perception import PerceptionGap, perception_gap
 from .responses import validate_lenient
 from .scoring import allocation_summary, level_names, respondent_scores, score
 
@@ -159,6 +160,7 @@ class Results:
     left_out: tuple[str, ...]
     participants: int
     comments: pd.DataFrame        # participants' comments (question, text, comment), no names
+    perception: PerceptionGap     # each group's view beside leadership's
 
 
 def results(frame: pd.DataFrame, questionnaire: Questionnaire,
@@ -197,6 +199,7 @@ def results(frame: pd.DataFrame, questionnaire: Questionnaire,
         participants=int(pd.Series(long["respondent"][(long["value"] != "")
                                                       | (long["comment"] == "")]).nunique()),
         comments=comment_table(long, questionnaire),
+        perception=perception_gap(answers, questionnaire),
     )
 
 
