@@ -3,6 +3,8 @@ stop-doing decisions, Excel (and the PDF) out and the workbook back in."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
@@ -87,12 +89,26 @@ chosen_benchmarks = {every[i].questionnaire: every[i] for i in chosen}
 for b in chosen_benchmarks.values():
     st.caption(f"Benchmark: {b.provenance.line()}")
 
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def plan_report(_scored, answers_version: tuple, chosen: tuple, made: date, reference: str,
+                client: str, title: str, targets: dict, edits: dict, agreed: pd.DataFrame,
+                notes: pd.DataFrame, decisions: list):
+    """build_report, made again only when the answers or the team's decisions have changed
+    (every other rerun of this page reuses it); `_scored` follows from the answers' version."""
+    return build_report(_scored, library, reference=reference, client=client, title=title,
+                        made=made, benchmarks={every[i].questionnaire: every[i] for i in chosen},
+                        targets=targets, edits=edits, agreed=agreed, notes=notes,
+                        decisions=decisions)
+
+
 decisions = store.decisions(workshop.id)
-report, plan = build_report(
-    scored, library, reference=reference, client=workshop.client_name, title=workshop.title,
-    benchmarks=chosen_benchmarks, targets=store.targets(workshop.id),
-    edits=store.plan_edits(workshop.id), agreed=store.agreed_scores(workshop.id),
-    notes=store.notes(workshop.id), decisions=decisions)
+report, plan = plan_report(
+    scored, store.answers_version(workshop.id), tuple(chosen), date.today(), reference,
+    workshop.client_name, workshop.title, store.targets(workshop.id),
+    store.plan_edits(workshop.id), store.agreed_scores(workshop.id), store.notes(workshop.id),
+    decisions)
 
 st.subheader("Targets")
 targets = pd.DataFrame([{"dimension_id": g.dimension, "Dimension": g.name,
